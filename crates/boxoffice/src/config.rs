@@ -1,0 +1,211 @@
+//! Every setting in one place: command-line flags, each backed by an environment variable,
+//! with a `.env` file in the working directory read first. Invalid settings stop start-up
+//! with a message that names the variable.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "boxoffice", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Serve the HTTP API (what running with no subcommand does).
+    Serve,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Address to bind.
+    #[arg(
+        long,
+        env = "HOST",
+        value_name = "HOST",
+        default_value = "127.0.0.1",
+        global = true
+    )]
+    pub host: IpAddr,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(
+        long,
+        env = "PORT",
+        value_name = "PORT",
+        default_value_t = 3000,
+        global = true
+    )]
+    pub port: u16,
+
+    /// `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        default_value = "sqlite://boxoffice.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Lifetime of a seat lock, in seconds.
+    #[arg(long, env = "LOCK_TTL_SECONDS", value_name = "LOCK_TTL_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u32).range(1..=86_400), global = true)]
+    pub lock_ttl_seconds: u32,
+
+    /// Payment window of a booking, in seconds.
+    #[arg(long, env = "PAYMENT_TTL_SECONDS", value_name = "PAYMENT_TTL_SECONDS", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(1..=86_400), global = true)]
+    pub payment_ttl_seconds: u32,
+
+    /// How long a lock may be extended to, counted from its creation, in seconds.
+    #[arg(long, env = "LOCK_MAX_LIFETIME_SECONDS", value_name = "LOCK_MAX_LIFETIME_SECONDS", default_value_t = 7200,
+          value_parser = clap::value_parser!(u32).range(1..=604_800), global = true)]
+    pub lock_max_lifetime_seconds: u32,
+
+    /// How often the expiry sweeper runs, in milliseconds.
+    #[arg(long, env = "SWEEP_INTERVAL_MS", value_name = "SWEEP_INTERVAL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000), global = true)]
+    pub sweep_interval_ms: u64,
+
+    /// `open` (no authentication, the seed's behaviour) or `jwt`. Defaults to `open` only
+    /// when HOST is a loopback address.
+    #[arg(long, env = "AUTH_MODE", value_name = "AUTH_MODE", global = true)]
+    pub auth_mode: Option<AuthMode>,
+
+    /// Secret for signing login tokens (HS256), at least 32 bytes; required with AUTH_MODE=jwt.
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        value_name = "JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of a login token, in seconds.
+    #[arg(long, env = "JWT_TTL_SECONDS", value_name = "JWT_TTL_SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(60..=2_592_000), global = true)]
+    pub jwt_ttl_seconds: u32,
+
+    /// With ADMIN_PASSWORD: an admin with these credentials exists after start-up.
+    #[arg(long, env = "ADMIN_EMAIL", value_name = "ADMIN_EMAIL", global = true)]
+    pub admin_email: Option<String>,
+
+    #[arg(
+        long,
+        env = "ADMIN_PASSWORD",
+        value_name = "ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_password: Option<String>,
+
+    /// Connections to PostgreSQL (or concurrent readers of a SQLite file).
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub database_max_connections: u32,
+
+    /// How long a request waits for a database connection before it gets a 503, in ms.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT_MS", value_name = "DATABASE_ACQUIRE_TIMEOUT_MS", default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000), global = true)]
+    pub database_acquire_timeout_ms: u64,
+
+    /// Longest time a request may take before it is answered 503, in ms.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", value_name = "REQUEST_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000), global = true)]
+    pub request_timeout_ms: u64,
+
+    /// Log filter, in `tracing` EnvFilter syntax.
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info",
+        global = true
+    )]
+    pub log: String,
+
+    /// `text` for people, `json` for one JSON object per line.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_name = "LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMode {
+    Open,
+    Jwt,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads `.env` (if any) and then the command line and environment.
+    pub fn load() -> Cli {
+        // A missing .env is normal; a malformed one is reported by clap's checks below only
+        // if it left a variable unset, so say so here.
+        if let Err(error) = dotenvy::dotenv()
+            && !error.not_found()
+        {
+            eprintln!("boxoffice: ignoring .env: {error}");
+        }
+        Cli::parse()
+    }
+
+    /// The authentication mode in force, after the rules that no parser can check alone.
+    pub fn effective_auth_mode(&self) -> Result<AuthMode, String> {
+        let mode = match self.auth_mode {
+            Some(mode) => mode,
+            None if self.host.is_loopback() => AuthMode::Open,
+            None => {
+                return Err(format!(
+                    "HOST={} is not a loopback address and AUTH_MODE is not set: set AUTH_MODE=jwt \
+                     to require logins, or AUTH_MODE=open to expose an unauthenticated booking API \
+                     on purpose",
+                    self.host
+                ));
+            }
+        };
+        if mode == AuthMode::Jwt {
+            match &self.jwt_secret {
+                Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => {}
+                Some(_) => {
+                    return Err(format!(
+                        "JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long"
+                    ));
+                }
+                None => return Err("AUTH_MODE=jwt requires JWT_SECRET".to_owned()),
+            }
+        }
+        if self.admin_email.is_some() != self.admin_password.is_some() {
+            return Err("ADMIN_EMAIL and ADMIN_PASSWORD must be set together".to_owned());
+        }
+        Ok(mode)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn sweep_interval(&self) -> Duration {
+        Duration::from_millis(self.sweep_interval_ms)
+    }
+}

@@ -1,0 +1,253 @@
+use super::{ObjectId, Rejection, Timestamp};
+
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub id: ObjectId,
+    pub name: String,
+    pub description: String,
+    pub event_date: Timestamp,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    /// Seats kept back at creation (`totalSeats - availableSeats`): never sold.
+    pub withheld_seats: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A field of a request body as the client sent it, before any rule is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field<T> {
+    Missing,
+    WrongType,
+    Given(T),
+}
+
+/// An event that passed every creation rule.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    pub name: String,
+    pub description: String,
+    pub event_date: Timestamp,
+    pub total_seats: i64,
+    pub available_seats: i64,
+}
+
+pub const MAX_EVENT_NAME_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 5000;
+
+impl NewEvent {
+    pub fn parse(
+        name: Field<&str>,
+        description: Field<&str>,
+        event_date: Field<&str>,
+        total_seats: Field<i64>,
+        available_seats: Field<i64>,
+        now: Timestamp,
+    ) -> Result<Self, Rejection> {
+        let name = parse_name(name)?;
+        let description = parse_description(description)?;
+        let event_date = parse_event_date(event_date, now)?;
+        let total_seats = parse_total_seats(total_seats)?;
+        let available_seats = match available_seats {
+            Field::Missing => total_seats,
+            Field::Given(n) if n >= 0 && n <= total_seats => n,
+            Field::Given(n) if n > total_seats => {
+                return Err(Rejection::invalid("availableSeats must be ≤ totalSeats"));
+            }
+            _ => return Err(Rejection::invalid("availableSeats must be an integer ≥ 0")),
+        };
+        Ok(Self {
+            name,
+            description,
+            event_date,
+            total_seats,
+            available_seats,
+        })
+    }
+}
+
+/// A PATCH of an event: only the fields given change, each under its creation rule.
+#[derive(Clone, Debug, Default)]
+pub struct EventChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub event_date: Option<Timestamp>,
+    pub total_seats: Option<i64>,
+}
+
+impl EventChanges {
+    pub fn parse(
+        name: Field<&str>,
+        description: Field<&str>,
+        event_date: Field<&str>,
+        total_seats: Field<i64>,
+        now: Timestamp,
+    ) -> Result<Self, Rejection> {
+        Ok(Self {
+            name: optional(name, parse_name)?,
+            description: optional(description, parse_description)?,
+            event_date: optional(event_date, |d| parse_event_date(d, now))?,
+            total_seats: optional(total_seats, parse_total_seats)?,
+        })
+    }
+}
+
+fn optional<T, U>(
+    field: Field<T>,
+    parse: impl FnOnce(Field<T>) -> Result<U, Rejection>,
+) -> Result<Option<U>, Rejection> {
+    match field {
+        Field::Missing => Ok(None),
+        given => parse(given).map(Some),
+    }
+}
+
+fn parse_name(name: Field<&str>) -> Result<String, Rejection> {
+    match name {
+        Field::Given(name) if !name.trim().is_empty() => {
+            if name.trim().chars().count() > MAX_EVENT_NAME_CHARS {
+                Err(Rejection::invalid("name must be at most 200 characters"))
+            } else {
+                Ok(name.trim().to_owned())
+            }
+        }
+        _ => Err(Rejection::invalid("name is required")),
+    }
+}
+
+fn parse_description(description: Field<&str>) -> Result<String, Rejection> {
+    match description {
+        Field::Missing => Ok(String::new()),
+        Field::Given(text) if text.chars().count() <= MAX_DESCRIPTION_CHARS => Ok(text.to_owned()),
+        Field::Given(_) => Err(Rejection::invalid(
+            "description must be at most 5000 characters",
+        )),
+        Field::WrongType => Err(Rejection::invalid("description must be a string")),
+    }
+}
+
+fn parse_event_date(date: Field<&str>, now: Timestamp) -> Result<Timestamp, Rejection> {
+    let Field::Given(Some(date)) = date.map(Timestamp::parse_rfc3339) else {
+        return Err(Rejection::invalid("eventDate must be a valid date"));
+    };
+    if date <= now {
+        return Err(Rejection::invalid("eventDate must be in the future"));
+    }
+    Ok(date)
+}
+
+fn parse_total_seats(total: Field<i64>) -> Result<i64, Rejection> {
+    match total {
+        Field::Given(n) if n >= 1 => Ok(n),
+        _ => Err(Rejection::invalid("totalSeats must be an integer ≥ 1")),
+    }
+}
+
+impl<T> Field<T> {
+    /// The value, if one of the right type was given.
+    pub fn given(self) -> Option<T> {
+        match self {
+            Field::Given(value) => Some(value),
+            Field::Missing | Field::WrongType => None,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
+        match self {
+            Field::Missing => Field::Missing,
+            Field::WrongType => Field::WrongType,
+            Field::Given(v) => Field::Given(f(v)),
+        }
+    }
+}
+
+/// Where every seat of an event is, computed from the lock and booking rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inventory {
+    pub event_id: ObjectId,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    pub held_seats: i64,
+    pub pending_payment_seats: i64,
+    pub confirmed_seats: i64,
+    pub withheld_seats: i64,
+}
+
+impl Inventory {
+    /// The counter agrees with the rows: no seat sold twice, none lost.
+    pub fn is_consistent(&self) -> bool {
+        self.available_seats
+            + self.held_seats
+            + self.pending_payment_seats
+            + self.confirmed_seats
+            + self.withheld_seats
+            == self.total_seats
+    }
+
+    /// The counter the rows say the event should have.
+    pub fn expected_available(&self) -> i64 {
+        self.total_seats
+            - self.held_seats
+            - self.pending_payment_seats
+            - self.confirmed_seats
+            - self.withheld_seats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(total: Field<i64>, available: Field<i64>) -> Result<NewEvent, Rejection> {
+        let now = Timestamp::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+        NewEvent::parse(
+            Field::Given("Summit"),
+            Field::Missing,
+            Field::Given("2026-06-15T10:00:00Z"),
+            total,
+            available,
+            now,
+        )
+    }
+
+    #[test]
+    fn available_defaults_to_total_and_may_withhold() {
+        assert_eq!(
+            parse(Field::Given(100), Field::Missing)
+                .unwrap()
+                .available_seats,
+            100
+        );
+        assert_eq!(
+            parse(Field::Given(100), Field::Given(90))
+                .unwrap()
+                .available_seats,
+            90
+        );
+    }
+
+    #[test]
+    fn seat_rules() {
+        let msg = |r: Result<NewEvent, Rejection>| r.unwrap_err().to_string();
+        assert_eq!(
+            msg(parse(Field::Given(0), Field::Missing)),
+            "totalSeats must be an integer ≥ 1"
+        );
+        assert_eq!(
+            msg(parse(Field::WrongType, Field::Missing)),
+            "totalSeats must be an integer ≥ 1"
+        );
+        assert_eq!(
+            msg(parse(Field::Given(10), Field::Given(11))),
+            "availableSeats must be ≤ totalSeats"
+        );
+        assert_eq!(
+            msg(parse(Field::Given(10), Field::Given(-1))),
+            "availableSeats must be an integer ≥ 0"
+        );
+        assert_eq!(
+            msg(parse(Field::Given(10), Field::WrongType)),
+            "availableSeats must be an integer ≥ 0"
+        );
+    }
+}

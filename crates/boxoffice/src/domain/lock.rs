@@ -1,0 +1,68 @@
+use super::{ObjectId, Rejection, Timestamp, status_enum};
+
+status_enum!(LockStatus { Active => "ACTIVE", Expired => "EXPIRED", Consumed => "CONSUMED" });
+
+#[derive(Clone, Debug)]
+pub struct SeatLock {
+    pub id: ObjectId,
+    pub event_id: ObjectId,
+    pub user_id: ObjectId,
+    pub seats: i64,
+    pub status: LockStatus,
+    pub expires_at: Timestamp,
+    pub idempotency_key: String,
+    /// The booking this lock became, if it was confirmed.
+    pub booking_id: Option<ObjectId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl SeatLock {
+    /// An ACTIVE lock without a booking whose time is up: it no longer holds its seats,
+    /// whether or not the sweeper has got to it yet.
+    pub fn has_lapsed(&self, now: Timestamp) -> bool {
+        self.status == LockStatus::Active && self.booking_id.is_none() && self.expires_at <= now
+    }
+}
+
+pub const MAX_SEATS_PER_LOCK: i64 = 100;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// A request to hold seats, checked against every rule that needs no database.
+#[derive(Clone, Debug)]
+pub struct LockRequest {
+    pub event_id: ObjectId,
+    pub user_id: ObjectId,
+    pub seats: i64,
+    pub idempotency_key: String,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl LockRequest {
+    pub fn check_seats(seats: Option<i64>) -> Result<i64, Rejection> {
+        match seats {
+            Some(n) if (1..=MAX_SEATS_PER_LOCK).contains(&n) => Ok(n),
+            _ => Err(Rejection::invalid(
+                "seats must be an integer between 1 and 100",
+            )),
+        }
+    }
+
+    pub fn check_idempotency_key(key: Option<&str>) -> Result<String, Rejection> {
+        match key {
+            Some(key) if !key.is_empty() && key.chars().count() <= MAX_IDEMPOTENCY_KEY_CHARS => {
+                Ok(key.to_owned())
+            }
+            Some(key) if !key.is_empty() => Err(Rejection::invalid(
+                "idempotencyKey must be at most 255 characters",
+            )),
+            _ => Err(Rejection::invalid("idempotencyKey is required")),
+        }
+    }
+
+    /// Whether an earlier lock under the same key was made by this same request.
+    pub fn matches(&self, earlier: &SeatLock) -> bool {
+        earlier.event_id == self.event_id && earlier.seats == self.seats
+    }
+}

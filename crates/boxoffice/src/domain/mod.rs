@@ -1,0 +1,49 @@
+//! Pure booking rules: no I/O, no HTTP, no SQL.
+
+mod booking;
+mod event;
+mod id;
+mod lock;
+mod rejection;
+mod timestamp;
+mod user;
+
+pub use booking::{Booking, BookingStatus, PaymentForce};
+pub use event::{Event, EventChanges, Field, Inventory, NewEvent};
+pub use id::ObjectId;
+pub use lock::{LockRequest, LockStatus, SeatLock};
+pub use rejection::Rejection;
+pub use timestamp::Timestamp;
+pub use user::{NewUser, Role, User, email_key};
+
+/// Statuses are stored and shown in the seed's upper-case spelling.
+macro_rules! status_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use status_enum;

@@ -1,0 +1,63 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::views::{BookingView, data};
+use super::{ApiError, AppState, JsonObject, parse_id, replayed_header};
+use crate::domain::{ObjectId, Rejection, Timestamp};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/bookings/confirm", post(confirm))
+        .route("/api/bookings/{id}", get(booking))
+}
+
+/// The seed's shape for confirmation: `booking` instead of `data`.
+#[derive(Serialize)]
+struct Confirmed {
+    success: bool,
+    booking: BookingView,
+}
+
+/// Turns a lock into a booking awaiting payment within `PAYMENT_TTL_SECONDS`. Confirming the
+/// same lock again returns the same booking (200, replayed) while it awaits payment.
+async fn confirm(
+    State(app): State<AppState>,
+    body: JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
+    let lock_id = body
+        .required_text("lockId")
+        .ok_or_else(|| Rejection::invalid("lockId is required"))?;
+    let lock_id = ObjectId::parse(lock_id).ok_or(Rejection::InvalidOrExpiredLock)?;
+    let now = Timestamp::now();
+    let outcome = app
+        .store
+        .confirm_booking(lock_id, now, now.plus_seconds(app.payment_ttl_seconds))
+        .await?;
+    let (status, replayed) = if outcome.replayed {
+        (StatusCode::OK, Some(replayed_header()))
+    } else {
+        (StatusCode::CREATED, None)
+    };
+    let body = Confirmed {
+        success: true,
+        booking: outcome.booking.into(),
+    };
+    Ok((status, replayed, Json(body)))
+}
+
+async fn booking(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, Rejection::BookingNotFound)?;
+    let booking = app
+        .store
+        .booking(id)
+        .await?
+        .ok_or(Rejection::BookingNotFound)?;
+    Ok(data(BookingView::from(booking)))
+}

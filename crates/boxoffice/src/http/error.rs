@@ -1,0 +1,133 @@
+//! One error type for every handler: the seed's envelope `{"success": false, "message": …}`,
+//! plus a stable `code`. Internal errors are logged with their cause and answered generically.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::Rejection;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("{0}")]
+    BadBody(&'static str),
+    #[error("Request body is too large (the limit is 1 MiB)")]
+    PayloadTooLarge,
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    #[error("Route not found")]
+    RouteNotFound,
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("Request timed out")]
+    Timeout,
+    #[error("Service temporarily unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("Internal server error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Rejected(rejection) => rejection_status(rejection),
+            Self::BadBody(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Rejected(rejection) => rejection.code(),
+            Self::BadBody(_) => "BAD_REQUEST",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::RouteNotFound => "ROUTE_NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::Timeout => "TIMEOUT",
+            Self::Unavailable(_) => "UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+fn rejection_status(rejection: &Rejection) -> StatusCode {
+    use Rejection as R;
+    match rejection {
+        R::UserNotFound
+        | R::EventNotFound
+        | R::LockNotFound
+        | R::BookingNotFound
+        | R::InvalidOrExpiredLock => StatusCode::NOT_FOUND,
+        R::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+        R::Invalid(_)
+        | R::EmailTaken
+        | R::NotEnoughSeats
+        | R::EventStarted
+        | R::PaymentNotAllowed(_)
+        | R::CancellationNotAllowed(_)
+        | R::ReleaseNotAllowed(_)
+        | R::LockBacksBooking
+        | R::SeatsAlreadyTaken => StatusCode::BAD_REQUEST,
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Rejected(rejection) => Self::Rejected(rejection),
+            StoreError::Unavailable(_) => Self::Unavailable(error.into()),
+            StoreError::Conflict(_) | StoreError::Internal(_) => Self::Internal(error.into()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            JsonRejection::JsonDataError(_) => Self::BadBody("Request body must be a JSON object"),
+            JsonRejection::JsonSyntaxError(_) => Self::BadBody("Request body is not valid JSON"),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            _ => Self::BadBody("Request body could not be read"),
+        }
+    }
+}
+
+/// `{"success": false, "message": …, "code": …}`
+#[derive(Serialize)]
+struct ErrorBody {
+    success: bool,
+    message: String,
+    code: &'static str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error")
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "database unavailable");
+            }
+            _ => {}
+        }
+        let body = ErrorBody {
+            success: false,
+            message: self.to_string(),
+            code: self.code(),
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}

@@ -1,0 +1,49 @@
+//! Request bodies: a JSON object read field by field, so that each field's error is the
+//! contract's message and nothing is coerced (`"2"` and `2.0` are not the integer 2).
+
+use axum::extract::{FromRequest, Request};
+use serde_json::{Map, Value};
+
+use super::ApiError;
+use crate::domain::Field;
+
+/// The body of a POST, which must be a JSON object sent as `application/json`.
+/// Unknown fields are ignored, and never trusted.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(object) = axum::Json::<Map<String, Value>>::from_request(req, state).await?;
+        Ok(Self(object))
+    }
+}
+
+impl JsonObject {
+    /// A string field; `null` counts as missing.
+    pub fn text(&self, key: &str) -> Field<&str> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Field::Missing,
+            Some(Value::String(text)) => Field::Given(text),
+            Some(_) => Field::WrongType,
+        }
+    }
+
+    /// An integer field: a JSON number without fraction or exponent that fits in 64 bits.
+    pub fn integer(&self, key: &str) -> Field<i64> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Field::Missing,
+            Some(Value::Number(n)) => n.as_i64().map_or(Field::WrongType, Field::Given),
+            Some(_) => Field::WrongType,
+        }
+    }
+
+    /// A required, non-empty string; anything else is `None`.
+    pub fn required_text(&self, key: &str) -> Option<&str> {
+        match self.text(key) {
+            Field::Given(text) if !text.is_empty() => Some(text),
+            _ => None,
+        }
+    }
+}

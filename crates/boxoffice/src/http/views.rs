@@ -1,0 +1,174 @@
+//! The JSON shapes of CONTRACT.md, field for field. Domain types never serialize themselves,
+//! so a renamed Rust field can never rename a JSON one.
+
+use serde::Serialize;
+
+use crate::domain::{
+    Booking, BookingStatus, Event, Inventory, LockStatus, ObjectId, Role, SeatLock, Timestamp, User,
+};
+
+/// `{"success": true, "data": …}`
+#[derive(Serialize)]
+pub struct Data<T> {
+    pub success: bool,
+    pub data: T,
+}
+
+pub fn data<T>(data: T) -> axum::Json<Data<T>> {
+    axum::Json(Data {
+        success: true,
+        data,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            name: user.name,
+            email: user.email,
+            role: user.role,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub name: String,
+    pub description: String,
+    pub event_date: Timestamp,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    pub withheld_seats: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<Event> for EventView {
+    fn from(event: Event) -> Self {
+        Self {
+            id: event.id,
+            name: event.name,
+            description: event.description,
+            event_date: event.event_date,
+            total_seats: event.total_seats,
+            available_seats: event.available_seats,
+            withheld_seats: event.withheld_seats,
+            created_at: event.created_at,
+            updated_at: event.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryView {
+    pub event_id: ObjectId,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    pub held_seats: i64,
+    pub pending_payment_seats: i64,
+    pub confirmed_seats: i64,
+    pub withheld_seats: i64,
+    pub consistent: bool,
+}
+
+impl From<Inventory> for InventoryView {
+    fn from(inventory: Inventory) -> Self {
+        Self {
+            consistent: inventory.is_consistent(),
+            event_id: inventory.event_id,
+            total_seats: inventory.total_seats,
+            available_seats: inventory.available_seats,
+            held_seats: inventory.held_seats,
+            pending_payment_seats: inventory.pending_payment_seats,
+            confirmed_seats: inventory.confirmed_seats,
+            withheld_seats: inventory.withheld_seats,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LockView {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub event_id: ObjectId,
+    pub user_id: ObjectId,
+    pub seats: i64,
+    pub status: LockStatus,
+    pub expires_at: Timestamp,
+    pub idempotency_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booking_id: Option<ObjectId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<SeatLock> for LockView {
+    fn from(lock: SeatLock) -> Self {
+        Self {
+            id: lock.id,
+            event_id: lock.event_id,
+            user_id: lock.user_id,
+            seats: lock.seats,
+            status: lock.status,
+            expires_at: lock.expires_at,
+            idempotency_key: lock.idempotency_key,
+            booking_id: lock.booking_id,
+            created_at: lock.created_at,
+            updated_at: lock.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingView {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub user: ObjectId,
+    pub event: ObjectId,
+    /// General admission: the count, as the only string (the seed's shape).
+    pub seats: Vec<String>,
+    pub seat_count: i64,
+    pub status: BookingStatus,
+    pub seat_lock_id: ObjectId,
+    pub payment_expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<Booking> for BookingView {
+    fn from(booking: Booking) -> Self {
+        Self {
+            seats: booking.seat_labels(),
+            id: booking.id,
+            user: booking.user_id,
+            event: booking.event_id,
+            seat_count: booking.seats,
+            status: booking.status,
+            seat_lock_id: booking.seat_lock_id,
+            payment_expires_at: booking.payment_expires_at,
+            created_at: booking.created_at,
+            updated_at: booking.updated_at,
+        }
+    }
+}

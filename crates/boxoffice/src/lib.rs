@@ -1,0 +1,9 @@
+//! boxoffice: an event-booking backend that never oversells a seat.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod password;
+pub mod store;
+pub mod sweeper;

@@ -1,0 +1,51 @@
+use std::process::ExitCode;
+
+use boxoffice::app::{Application, shutdown_signal};
+use boxoffice::config::{Command, Config, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Config::load();
+    init_logging(&cli.config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("boxoffice: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => {
+                Application::build(&cli.config)
+                    .await?
+                    .run_until(shutdown_signal())
+                    .await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("boxoffice: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|error| {
+        eprintln!(
+            "boxoffice: RUST_LOG={:?} is not a valid filter ({error}); using info",
+            config.log
+        );
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,0 +1,72 @@
+//! Durable state. Every method of [`Store`] is one use case and one transaction: the HTTP layer
+//! asks, the domain rules decide, and the store makes the decision stick or not at all.
+//!
+//! One implementation, [`SqlStore`], serves SQLite and PostgreSQL through sqlx's `Any` driver:
+//! the SQL is shared, and [`Dialect`] holds the few places where the two differ.
+
+mod dialect;
+mod error;
+mod rows;
+mod sql;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Booking, Event, Inventory, LockRequest, NewEvent, NewUser, ObjectId, PaymentForce, SeatLock,
+    Timestamp, User,
+};
+
+pub use dialect::{Dialect, PoolSettings};
+pub use error::StoreError;
+pub use sql::{Expired, SWEEP_BATCH, SqlStore};
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A lock as the lock request left it, and whether it was made by an earlier identical request.
+#[derive(Clone, Debug)]
+pub struct LockOutcome {
+    pub lock: SeatLock,
+    pub replayed: bool,
+}
+
+/// A booking as confirmation left it, and whether an earlier confirmation had made it.
+#[derive(Clone, Debug)]
+pub struct ConfirmOutcome {
+    pub booking: Booking,
+    pub replayed: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn register_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User>;
+    async fn user(&self, id: ObjectId) -> StoreResult<Option<User>>;
+
+    async fn create_event(&self, event: NewEvent, now: Timestamp) -> StoreResult<Event>;
+    async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>>;
+    async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>>;
+
+    /// Holds seats; replays the earlier lock for a repeated `(user, idempotency key)`.
+    async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome>;
+    async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>>;
+
+    /// Turns an ACTIVE lock into a PAYMENT_PENDING booking whose window closes at
+    /// `payment_expires_at`; the lock then lives exactly as long.
+    async fn confirm_booking(
+        &self,
+        lock_id: ObjectId,
+        now: Timestamp,
+        payment_expires_at: Timestamp,
+    ) -> StoreResult<ConfirmOutcome>;
+    async fn booking(&self, id: ObjectId) -> StoreResult<Option<Booking>>;
+
+    /// Applies a simulated payment's outcome to a PAYMENT_PENDING booking and records it.
+    async fn settle_payment(
+        &self,
+        booking_id: ObjectId,
+        force: PaymentForce,
+        now: Timestamp,
+    ) -> StoreResult<Booking>;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+}

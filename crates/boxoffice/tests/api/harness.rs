@@ -1,0 +1,354 @@
+//! Starts the real server on port 0 against a fresh database and speaks HTTP to it.
+//!
+//! SQLite: a new file in a temporary directory per test. PostgreSQL: a new database per test
+//! on the cluster named by `BOXOFFICE_TEST_POSTGRES_URL` (which `scripts/test` provides).
+
+#![allow(dead_code)]
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use boxoffice::app::Application;
+use boxoffice::config::{AuthMode, Config, LogFormat};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection as _;
+use tokio::sync::oneshot;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Instantiates each test once per backend, in modules `sqlite` and `postgres`.
+/// Each test body receives the `Backend` to start its server on.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
+        $(async fn $name($backend: $crate::harness::Backend) $body)*
+
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Sqlite).await
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// Settings a test may change before the server starts.
+pub fn test_config() -> Config {
+    Config {
+        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 0,
+        database_url: String::new(),
+        lock_ttl_seconds: 300,
+        payment_ttl_seconds: 600,
+        lock_max_lifetime_seconds: 7200,
+        sweep_interval_ms: 1000,
+        auth_mode: Some(AuthMode::Open),
+        jwt_secret: None,
+        jwt_ttl_seconds: 3600,
+        admin_email: None,
+        admin_password: None,
+        database_max_connections: 8,
+        database_acquire_timeout_ms: 5000,
+        request_timeout_ms: 30_000,
+        log: "warn".to_owned(),
+        log_format: LogFormat::Text,
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    pub backend: Backend,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A response: status, headers and the JSON body (every body of ours is JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    pub fn id(&self) -> String {
+        self.body["data"]["_id"]
+            .as_str()
+            .expect("an _id in data")
+            .to_owned()
+    }
+
+    pub fn replayed(&self) -> bool {
+        self.headers
+            .get("idempotent-replayed")
+            .is_some_and(|v| v == "true")
+    }
+
+    /// Asserts an error reply: status, `success: false` and the exact message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, message: &str) {
+        assert_eq!(
+            (self.status.as_u16(), self.message()),
+            (status, message),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["success"], false, "body: {}", self.body);
+    }
+}
+
+/// A fresh database URL for one test, and the directory that must outlive it.
+pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("boxoffice.db").display()),
+        Backend::Postgres => {
+            let admin_url = std::env::var("BOXOFFICE_TEST_POSTGRES_URL").expect(
+                "BOXOFFICE_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which \
+                 starts PostgreSQL (or skip them with `-- --skip postgres::`)",
+            );
+            let name = format!("boxoffice_test_{}", boxoffice::domain::ObjectId::generate());
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("connect to the test PostgreSQL cluster");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .expect("create a test database");
+            let base = admin_url.rsplit_once('/').expect("a database in the URL").0;
+            format!("{base}/{name}")
+        }
+    };
+    (url, dir)
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        let (database_url, dir) = fresh_database(backend).await;
+        let mut config = test_config();
+        config.database_url = database_url.clone();
+        configure(&mut config);
+        Self::start(backend, config, dir).await
+    }
+
+    /// Another server on the same database as `self` (a second instance).
+    pub async fn another_instance(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config();
+        config.database_url = self.database_url.clone();
+        configure(&mut config);
+        Self::start(self.backend, config, tempfile::tempdir().unwrap()).await
+    }
+
+    async fn start(backend: Backend, config: Config, dir: tempfile::TempDir) -> Self {
+        let app = Application::build(&config)
+            .await
+            .expect("the server starts");
+        let base = format!("http://{}", app.local_addr());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap();
+        Self {
+            base,
+            client,
+            database_url: config.database_url,
+            backend,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server gracefully and waits until it has closed the database.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(self.client.post(self.url(path)).json(&body))
+            .await
+    }
+
+    // The seed's steps, each asserting its success status.
+
+    pub async fn register(&self, name: &str) -> String {
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase(),
+            boxoffice::domain::ObjectId::generate()
+        );
+        let reply = self
+            .post(
+                "/api/users/register",
+                json!({"name": name, "email": email, "password": "securepass123"}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.id()
+    }
+
+    pub async fn create_event(&self, total_seats: i64) -> String {
+        let reply = self
+            .post(
+                "/api/events",
+                json!({
+                    "name": "Tech Summit 2027",
+                    "description": "International technology conference",
+                    "eventDate": "2099-06-15T10:00:00Z",
+                    "totalSeats": total_seats,
+                    "availableSeats": total_seats,
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.id()
+    }
+
+    pub async fn try_lock(&self, event: &str, user: &str, seats: i64, key: &str) -> Reply {
+        self.post(
+            "/api/locks",
+            json!({"eventId": event, "userId": user, "seats": seats, "idempotencyKey": key}),
+        )
+        .await
+    }
+
+    pub async fn lock(&self, event: &str, user: &str, seats: i64, key: &str) -> String {
+        let reply = self.try_lock(event, user, seats, key).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.id()
+    }
+
+    pub async fn confirm(&self, lock: &str) -> Reply {
+        self.post("/api/bookings/confirm", json!({"lockId": lock}))
+            .await
+    }
+
+    pub async fn book(&self, lock: &str) -> String {
+        let reply = self.confirm(lock).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["booking"]["_id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn pay(&self, booking: &str, force: &str) -> Reply {
+        self.post(
+            "/api/payments/intent",
+            json!({"bookingId": booking, "force": force}),
+        )
+        .await
+    }
+
+    pub async fn available(&self, event: &str) -> i64 {
+        let reply = self.get(&format!("/api/events/{event}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.data()["availableSeats"].as_i64().unwrap()
+    }
+
+    /// The inventory, asserted consistent (the counter agrees with the rows).
+    pub async fn inventory(&self, event: &str) -> Value {
+        let reply = self.get(&format!("/api/events/{event}/inventory")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.data()["consistent"], true, "{}", reply.body);
+        reply.data().clone()
+    }
+
+    pub async fn lock_status(&self, lock: &str) -> String {
+        let reply = self.get(&format!("/api/locks/{lock}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.data()["status"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn booking_status(&self, booking: &str) -> String {
+        let reply = self.get(&format!("/api/bookings/{booking}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.data()["status"].as_str().unwrap().to_owned()
+    }
+
+    /// Runs one SQL statement against the test's database, behind the server's back.
+    pub async fn sql(&self, statement: &str) {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .expect("connect to the test database");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
+            .execute(&mut conn)
+            .await
+            .expect("statement runs");
+    }
+
+    /// Runs a query returning one text value.
+    pub async fn sql_text(&self, query: &str) -> String {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .expect("connect to the test database");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(query.to_owned()))
+            .fetch_one(&mut conn)
+            .await
+            .expect("query runs")
+    }
+}

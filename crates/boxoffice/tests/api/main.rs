@@ -1,0 +1,10 @@
+//! Black-box tests: the real server over real HTTP against a real database, on SQLite and on
+//! PostgreSQL. One test binary, so the crate links once.
+
+mod harness;
+
+mod concurrency;
+mod idempotency;
+mod seed_flow;
+mod time_rules;
+mod validation;
