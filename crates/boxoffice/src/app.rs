@@ -11,9 +11,9 @@ use tokio::sync::watch;
 
 use crate::config::{AuthMode, Config};
 use crate::domain::Timestamp;
-use crate::sweeper;
 use crate::http::{self, AppState, HttpSettings};
-use crate::store::{PoolSettings, SqlStore};
+use crate::store::SqlStore;
+use crate::sweeper;
 
 pub struct Application {
     listener: TcpListener,
@@ -32,27 +32,18 @@ impl Application {
         if auth_mode == AuthMode::Jwt {
             anyhow::bail!("AUTH_MODE=jwt is not supported by this version yet; use AUTH_MODE=open");
         }
-        let pool = PoolSettings {
-            max_connections: config.database_max_connections,
-            acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms),
-        };
         let store = Arc::new(
-            SqlStore::connect(&config.database_url, &pool)
+            SqlStore::connect(&config.database_url, &config.pool_settings())
                 .await
                 .with_context(|| {
                     format!("cannot open DATABASE_URL={}", redact(&config.database_url))
                 })?,
         );
         // Holds that lapsed while no instance was running are released before serving.
-        let expired = sweeper::sweep(&store, Timestamp::now(), None)
+        let sweep = sweeper::sweep(&store, Timestamp::now(), None)
             .await
             .context("start-up sweep of lapsed holds failed")?;
-        tracing::info!(
-            locks = expired.locks,
-            bookings = expired.bookings,
-            seats = expired.seats,
-            "start-up sweep done"
-        );
+        sweeper::report("start-up sweep", &sweep);
         let state = AppState {
             store: store.clone(),
             lock_ttl_seconds: i64::from(config.lock_ttl_seconds),

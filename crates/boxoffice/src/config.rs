@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::store::PoolSettings;
+
 #[derive(Parser, Debug)]
 #[command(name = "boxoffice", version, about, long_about = None)]
 pub struct Cli {
@@ -20,6 +22,12 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API (what running with no subcommand does).
     Serve,
+    /// Compare every event's seat counter with its lock and booking rows; exit 1 on a mismatch.
+    Check {
+        /// Set each mismatched counter to what its rows say, after printing it.
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -199,6 +207,13 @@ impl Config {
             return Err("ADMIN_EMAIL and ADMIN_PASSWORD must be set together".to_owned());
         }
         Ok(mode)
+    }
+
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.database_max_connections,
+            acquire_timeout: Duration::from_millis(self.database_acquire_timeout_ms),
+        }
     }
 
     pub fn request_timeout(&self) -> Duration {

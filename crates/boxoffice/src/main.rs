@@ -1,7 +1,9 @@
 use std::process::ExitCode;
 
 use boxoffice::app::{Application, shutdown_signal};
+use boxoffice::check;
 use boxoffice::config::{Command, Config, LogFormat};
+use boxoffice::store::SqlStore;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -20,12 +22,22 @@ fn main() -> ExitCode {
                 Application::build(&cli.config)
                     .await?
                     .run_until(shutdown_signal())
-                    .await
+                    .await?;
+                Ok(true)
+            }
+            Command::Check { repair } => {
+                let store =
+                    SqlStore::connect(&cli.config.database_url, &cli.config.pool_settings())
+                        .await?;
+                let consistent = check::run(&store, repair).await;
+                store.close().await;
+                consistent
             }
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("boxoffice: {error:#}");
             ExitCode::FAILURE

@@ -4,12 +4,21 @@
 //! holds, SQLite ones take turns on the write lock, and a lock only moves to EXPIRED once.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
 use crate::domain::Timestamp;
 use crate::store::{Expired, SWEEP_BATCH, SqlStore, StoreResult};
+
+/// What one sweep did, and how long its longest write transaction took.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sweep {
+    pub expired: Expired,
+    pub batches: u32,
+    pub elapsed: Duration,
+    pub longest_batch: Duration,
+}
 
 /// Expires everything that has lapsed by `now`, batch after batch, unless told to stop
 /// (checked between batches).
@@ -17,17 +26,37 @@ pub async fn sweep(
     store: &SqlStore,
     now: Timestamp,
     stop: Option<&watch::Receiver<bool>>,
-) -> StoreResult<Expired> {
-    let mut total = Expired::default();
+) -> StoreResult<Sweep> {
+    let started = Instant::now();
+    let mut sweep = Sweep::default();
     loop {
+        let batch_started = Instant::now();
         let batch = store.expire_lapsed(now, SWEEP_BATCH).await?;
-        total.locks += batch.locks;
-        total.bookings += batch.bookings;
-        total.seats += batch.seats;
+        sweep.longest_batch = sweep.longest_batch.max(batch_started.elapsed());
+        sweep.batches += 1;
+        sweep.expired.locks += batch.locks;
+        sweep.expired.bookings += batch.bookings;
+        sweep.expired.seats += batch.seats;
         let drained = batch.locks < SWEEP_BATCH as u64 && batch.bookings < SWEEP_BATCH as u64;
         if drained || stop.is_some_and(|stop| *stop.borrow()) {
-            return Ok(total);
+            sweep.elapsed = started.elapsed();
+            return Ok(sweep);
         }
+    }
+}
+
+/// Logs a sweep that expired anything.
+pub fn report(what: &str, sweep: &Sweep) {
+    if sweep.expired != Expired::default() {
+        tracing::info!(
+            locks = sweep.expired.locks,
+            bookings = sweep.expired.bookings,
+            seats = sweep.expired.seats,
+            batches = sweep.batches,
+            elapsed_ms = sweep.elapsed.as_millis() as u64,
+            longest_batch_ms = sweep.longest_batch.as_millis() as u64,
+            "{what}: expired lapsed holds"
+        );
     }
 }
 
@@ -41,13 +70,7 @@ pub async fn run(store: Arc<SqlStore>, interval: Duration, mut stop: watch::Rece
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
         match sweep(&store, Timestamp::now(), Some(&stop)).await {
-            Ok(expired) if expired != Expired::default() => tracing::info!(
-                locks = expired.locks,
-                bookings = expired.bookings,
-                seats = expired.seats,
-                "expired lapsed holds"
-            ),
-            Ok(_) => {}
+            Ok(sweep) => report("sweep", &sweep),
             // The database may be down for a while; the next tick tries again.
             Err(error) => tracing::warn!(error = format!("{error:#}"), "sweep failed"),
         }

@@ -86,8 +86,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Rejected(rejection) => Self::Rejected(rejection),
-            StoreError::Unavailable(_) => Self::Unavailable(error.into()),
-            StoreError::Conflict(_) | StoreError::Internal(_) => Self::Internal(error.into()),
+            // A transaction that kept losing races is load, not a bug: try again later.
+            StoreError::Unavailable(_) | StoreError::Conflict(_) => Self::Unavailable(error.into()),
+            StoreError::Internal(_) => Self::Internal(error.into()),
         }
     }
 }

@@ -69,11 +69,25 @@ impl Dialect {
                 }
             }
         };
-        self.migrator()
-            .run(&pools.writer)
-            .await
-            .context("database migration failed")?;
+        self.migrate(&pools.writer).await?;
         Ok(pools)
+    }
+
+    /// PostgreSQL migrations take an advisory lock, so instances starting together queue. SQLite
+    /// has no such lock: two processes may both find a migration missing and one of them fails
+    /// on the other's tables; running again then finds it applied.
+    async fn migrate(self, pool: &AnyPool) -> anyhow::Result<()> {
+        let mut attempt = 1;
+        loop {
+            match self.migrator().run(pool).await {
+                Ok(()) => return Ok(()),
+                Err(_) if self == Self::Sqlite && attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                Err(error) => return Err(error).context("database migration failed"),
+            }
+        }
     }
 
     fn migrator(self) -> &'static Migrator {

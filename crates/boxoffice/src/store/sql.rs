@@ -70,6 +70,21 @@ macro_rules! in_write_tx {
     }};
 }
 
+/// Every seat of an event, from the rows; one statement, so one snapshot: the counter and the
+/// rows are read at the same instant.
+macro_rules! inventory_select {
+    () => {
+        "SELECT e.id, e.total_seats, e.available_seats, e.withheld_seats, \
+           CAST(COALESCE((SELECT SUM(l.seats) FROM seat_locks l WHERE l.event_id = e.id \
+             AND l.status = 'ACTIVE' AND l.booking_id IS NULL), 0) AS BIGINT) AS held_seats, \
+           CAST(COALESCE((SELECT SUM(b.seats) FROM bookings b WHERE b.event_id = e.id \
+             AND b.status = 'PAYMENT_PENDING'), 0) AS BIGINT) AS pending_payment_seats, \
+           CAST(COALESCE((SELECT SUM(b.seats) FROM bookings b WHERE b.event_id = e.id \
+             AND b.status = 'CONFIRMED'), 0) AS BIGINT) AS confirmed_seats \
+         FROM events e"
+    };
+}
+
 pub struct SqlStore {
     dialect: Dialect,
     writer: AnyPool,
@@ -84,6 +99,7 @@ struct Statements {
     lapsed_bookings: Arc<str>,
     lapsed_bookings_of_event: Arc<str>,
     booking_for_update: Arc<str>,
+    event_for_update: Arc<str>,
 }
 
 impl Statements {
@@ -118,6 +134,11 @@ impl Statements {
                 "SELECT ",
                 booking_columns!(),
                 " FROM bookings WHERE id = $1{for_update}"
+            )),
+            event_for_update: dialect.statement(concat!(
+                "SELECT ",
+                event_columns!(),
+                " FROM events WHERE id = $1{for_update}"
             )),
         }
     }
@@ -160,6 +181,51 @@ impl SqlStore {
             }
             Err(error) => Some(Err(error)),
         }
+    }
+
+    /// The inventory of every event, in event-date order (what `boxoffice check` compares).
+    pub async fn inventories(&self) -> StoreResult<Vec<Inventory>> {
+        let rows: Vec<InventoryRow> =
+            sqlx::query_as(concat!(inventory_select!(), " ORDER BY e.event_date, e.id"))
+                .fetch_all(&self.reader)
+                .await?;
+        rows.into_iter().map(Inventory::try_from).collect()
+    }
+
+    /// Sets an event's counter to what its rows say, and returns the inventory after.
+    ///
+    /// Every transaction that moves seats holds the event row, so once this transaction holds
+    /// it, the rows cannot change under the recount.
+    pub async fn repair_counter(
+        &self,
+        event_id: ObjectId,
+        now: Timestamp,
+    ) -> StoreResult<Inventory> {
+        in_write_tx!(self, |tx| async {
+            let id = event_id.to_string();
+            let held: Option<EventRow> =
+                sqlx::query_as(AssertSqlSafe(self.sql.event_for_update.clone()))
+                    .bind(id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if held.is_none() {
+                return Ok(Err(Rejection::EventNotFound));
+            }
+            let row: InventoryRow =
+                sqlx::query_as(concat!(inventory_select!(), " WHERE e.id = $1"))
+                    .bind(id.clone())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let mut inventory = Inventory::try_from(row)?;
+            inventory.available_seats = inventory.expected_available();
+            sqlx::query("UPDATE events SET available_seats = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(inventory.available_seats)
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await?;
+            Ok(Ok(inventory))
+        })
     }
 
     /// Expires, in one transaction, up to `limit` lapsed plain locks and `limit` lapsed unpaid
@@ -478,20 +544,11 @@ impl Store for SqlStore {
     }
 
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>> {
-        // One statement, so one snapshot: the counter and the rows are read at the same instant.
-        let row: Option<InventoryRow> = sqlx::query_as(
-            "SELECT e.id, e.total_seats, e.available_seats, e.withheld_seats, \
-               CAST(COALESCE((SELECT SUM(l.seats) FROM seat_locks l WHERE l.event_id = e.id \
-                 AND l.status = 'ACTIVE' AND l.booking_id IS NULL), 0) AS BIGINT) AS held_seats, \
-               CAST(COALESCE((SELECT SUM(b.seats) FROM bookings b WHERE b.event_id = e.id \
-                 AND b.status = 'PAYMENT_PENDING'), 0) AS BIGINT) AS pending_payment_seats, \
-               CAST(COALESCE((SELECT SUM(b.seats) FROM bookings b WHERE b.event_id = e.id \
-                 AND b.status = 'CONFIRMED'), 0) AS BIGINT) AS confirmed_seats \
-             FROM events e WHERE e.id = $1",
-        )
-        .bind(event_id.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
+        let row: Option<InventoryRow> =
+            sqlx::query_as(concat!(inventory_select!(), " WHERE e.id = $1"))
+                .bind(event_id.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
         row.map(Inventory::try_from).transpose()
     }
 

@@ -194,8 +194,9 @@ impl TestApp {
         }
     }
 
-    /// Stops the server gracefully and waits until it has closed the database.
-    pub async fn stop(mut self) {
+    /// Stops the server gracefully and waits until it has closed the database. Returns the
+    /// directory of a SQLite database, for a test that starts another server on it.
+    pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -205,24 +206,51 @@ impl TestApp {
                 .expect("server task")
                 .expect("server stops cleanly");
         }
+        self._dir
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
+    /// A view of a server started elsewhere (for instance a separate process).
+    pub fn attach(base: String, database_url: String, backend: Backend) -> Self {
+        Self {
+            base,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            database_url,
+            backend,
+            shutdown: None,
+            server: None,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request.send().await.expect("the server answers");
+        self.try_send(request).await.expect("the server answers")
+    }
+
+    /// Like `send`, but a connection failure is `None` rather than a panic.
+    pub async fn try_send(&self, request: reqwest::RequestBuilder) -> Option<Reply> {
+        let response = request.send().await.ok()?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.expect("a body");
+        let text = response.text().await.ok()?;
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
-        Reply {
+        Some(Reply {
             status,
             headers,
             body,
-        }
+        })
+    }
+
+    pub async fn try_post(&self, path: &str, body: Value) -> Option<Reply> {
+        self.try_send(self.client.post(self.url(path)).json(&body))
+            .await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

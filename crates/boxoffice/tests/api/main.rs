@@ -2,8 +2,11 @@
 //! PostgreSQL. One test binary, so the crate links once.
 
 mod harness;
+mod process;
 
 mod concurrency;
+mod crash_and_scale;
+mod expiry;
 mod idempotency;
 mod seed_flow;
 mod time_rules;

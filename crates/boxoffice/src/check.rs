@@ -1,0 +1,73 @@
+//! `boxoffice check [--repair]`: compares every event's seat counter with what its lock and
+//! booking rows say, the same computation as `GET /api/events/:id/inventory`.
+
+use std::fmt::Write as _;
+
+use crate::domain::{Inventory, Timestamp};
+use crate::store::SqlStore;
+
+/// Prints the table; returns whether every counter agrees (after repairing, if asked).
+pub async fn run(store: &SqlStore, repair: bool) -> anyhow::Result<bool> {
+    let inventories = store.inventories().await?;
+    print!("{}", table(&inventories));
+    let mismatched: Vec<&Inventory> = inventories.iter().filter(|i| !i.is_consistent()).collect();
+    println!(
+        "{} event(s) checked, {} mismatch(es)",
+        inventories.len(),
+        mismatched.len()
+    );
+    if mismatched.is_empty() {
+        return Ok(true);
+    }
+    if !repair {
+        println!("run `boxoffice check --repair` to set each counter to what its rows say");
+        return Ok(false);
+    }
+    for inventory in mismatched {
+        let repaired = store
+            .repair_counter(inventory.event_id, Timestamp::now())
+            .await?;
+        println!(
+            "repaired {}: availableSeats {} -> {}",
+            repaired.event_id, inventory.available_seats, repaired.available_seats
+        );
+    }
+    let still_wrong = store
+        .inventories()
+        .await?
+        .iter()
+        .filter(|i| !i.is_consistent())
+        .count();
+    Ok(still_wrong == 0)
+}
+
+fn table(inventories: &[Inventory]) -> String {
+    let mut out = format!(
+        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
+        "EVENT",
+        "TOTAL",
+        "AVAILABLE",
+        "EXPECTED",
+        "HELD",
+        "PENDING",
+        "CONFIRMED",
+        "WITHHELD",
+        "STATE"
+    );
+    for i in inventories {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+            i.event_id.to_string(),
+            i.total_seats,
+            i.available_seats,
+            i.expected_available(),
+            i.held_seats,
+            i.pending_payment_seats,
+            i.confirmed_seats,
+            i.withheld_seats,
+            if i.is_consistent() { "ok" } else { "MISMATCH" }
+        );
+    }
+    out
+}
