@@ -161,6 +161,18 @@ impl TestApp {
         Self::start(backend, config, dir).await
     }
 
+    /// A server on a database the test provides.
+    pub async fn spawn_on(
+        backend: Backend,
+        database_url: String,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let mut config = test_config();
+        config.database_url = database_url;
+        configure(&mut config);
+        Self::start(backend, config, tempfile::tempdir().unwrap()).await
+    }
+
     /// Another server on the same database as `self` (a second instance).
     pub async fn another_instance(&self, configure: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config();

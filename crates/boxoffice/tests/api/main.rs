@@ -2,12 +2,14 @@
 //! PostgreSQL. One test binary, so the crate links once.
 
 mod harness;
+mod pg_cluster;
 mod process;
 
 mod concurrency;
 mod crash_and_scale;
 mod expiry;
 mod idempotency;
+mod outage;
 mod seed_flow;
 mod time_rules;
 mod validation;
