@@ -3,6 +3,7 @@
 mod booking;
 mod event;
 mod id;
+mod listing;
 mod lock;
 mod rejection;
 mod timestamp;
@@ -11,6 +12,7 @@ mod user;
 pub use booking::{Booking, BookingStatus, PaymentForce};
 pub use event::{Event, EventChanges, Field, Inventory, NewEvent};
 pub use id::ObjectId;
+pub use listing::{BookingQuery, Cursor, EventQuery, Page};
 pub use lock::{LockRequest, LockStatus, SeatLock};
 pub use rejection::Rejection;
 pub use timestamp::Timestamp;
@@ -24,6 +26,9 @@ macro_rules! status_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
             pub const fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }

@@ -3,16 +3,44 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use serde::Deserialize;
 
-use super::views::{EventView, InventoryView, data};
-use super::{ApiError, AppState, JsonObject, parse_id};
-use crate::domain::{NewEvent, Rejection, Timestamp};
+use super::views::{EventView, InventoryView, data, list};
+use super::{ApiError, AppState, JsonObject, QueryParams, parse_id};
+use crate::domain::{EventQuery, NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/events", post(create_event))
+        .route("/api/events", post(create_event).get(list_events))
         .route("/api/events/{id}", get(event))
         .route("/api/events/{id}/inventory", get(inventory))
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    q: Option<String>,
+}
+
+/// Upcoming events (or those from `from`, before `to`), by date then id, a page at a time;
+/// `q` matches part of the name, whatever its case.
+async fn list_events(
+    State(app): State<AppState>,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let query = EventQuery::parse(
+        params.limit.as_deref(),
+        params.cursor.as_deref(),
+        params.from.as_deref(),
+        params.to.as_deref(),
+        params.q.as_deref(),
+        Timestamp::now(),
+    )?;
+    let page = app.store.list_events(query).await?;
+    Ok(list::<_, EventView>(page))
 }
 
 async fn create_event(

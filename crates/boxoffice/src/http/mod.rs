@@ -9,6 +9,7 @@ mod json;
 mod locks;
 mod middleware;
 mod payments;
+mod query;
 mod users;
 mod views;
 
@@ -22,6 +23,7 @@ use axum::http::HeaderValue;
 
 pub use error::ApiError;
 pub use json::JsonObject;
+pub use query::QueryParams;
 
 use crate::domain::ObjectId;
 use crate::store::Store;

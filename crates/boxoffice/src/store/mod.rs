@@ -12,8 +12,8 @@ mod sql;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Booking, Event, Inventory, LockRequest, NewEvent, NewUser, ObjectId, PaymentForce, SeatLock,
-    Timestamp, User,
+    Booking, BookingQuery, Event, EventQuery, Inventory, LockRequest, NewEvent, NewUser, ObjectId,
+    Page, PaymentForce, SeatLock, Timestamp, User,
 };
 
 pub use dialect::{Dialect, PoolSettings};
@@ -43,6 +43,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_event(&self, event: NewEvent, now: Timestamp) -> StoreResult<Event>;
     async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>>;
+    /// A page of events by date, then id.
+    async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>>;
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>>;
 
     /// Holds seats; replays the earlier lock for a repeated `(user, idempotency key)`.
@@ -58,6 +60,12 @@ pub trait Store: Send + Sync + 'static {
         payment_expires_at: Timestamp,
     ) -> StoreResult<ConfirmOutcome>;
     async fn booking(&self, id: ObjectId) -> StoreResult<Option<Booking>>;
+    /// A page of a user's bookings, newest first.
+    async fn list_user_bookings(
+        &self,
+        user_id: ObjectId,
+        query: BookingQuery,
+    ) -> StoreResult<Page<Booking>>;
 
     /// Applies a simulated payment's outcome to a PAYMENT_PENDING booking and records it.
     async fn settle_payment(

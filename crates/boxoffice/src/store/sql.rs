@@ -18,8 +18,9 @@ use super::rows::{
 };
 use super::{ConfirmOutcome, LockOutcome, Store, StoreError, StoreResult};
 use crate::domain::{
-    Booking, BookingStatus, Event, Inventory, LockRequest, LockStatus, NewEvent, NewUser, ObjectId,
-    PaymentForce, Rejection, SeatLock, Timestamp, User, email_key,
+    Booking, BookingQuery, BookingStatus, Event, EventQuery, Inventory, LockRequest, LockStatus,
+    NewEvent, NewUser, ObjectId, Page, PaymentForce, Rejection, SeatLock, Timestamp, User,
+    email_key,
 };
 
 type Tx = Transaction<'static, Any>;
@@ -69,6 +70,8 @@ macro_rules! in_write_tx {
         }
     }};
 }
+
+mod lists;
 
 pub struct SqlStore {
     dialect: Dialect,
@@ -477,6 +480,10 @@ impl Store for SqlStore {
         event_by_id(&self.reader, id).await
     }
 
+    async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>> {
+        lists::event_page(&self.reader, query).await
+    }
+
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>> {
         // One statement, so one snapshot: the counter and the rows are read at the same instant.
         let row: Option<InventoryRow> = sqlx::query_as(
@@ -519,6 +526,14 @@ impl Store for SqlStore {
 
     async fn booking(&self, id: ObjectId) -> StoreResult<Option<Booking>> {
         booking_by_id(&self.reader, id).await
+    }
+
+    async fn list_user_bookings(
+        &self,
+        user_id: ObjectId,
+        query: BookingQuery,
+    ) -> StoreResult<Page<Booking>> {
+        lists::booking_page(&self.reader, user_id, query).await
     }
 
     async fn settle_payment(

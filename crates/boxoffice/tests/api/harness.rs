@@ -123,6 +123,18 @@ impl Reply {
     }
 }
 
+/// Every byte but the unreserved ones of RFC 3986 as `%XX`.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A fresh database URL for one test, and the directory that must outlive it.
 pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -232,6 +244,15 @@ impl TestApp {
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.send(self.client.post(self.url(path)).json(&body))
             .await
+    }
+
+    /// A GET with query parameters, percent-encoded as a client library would.
+    pub async fn get_query(&self, path: &str, query: &[(&str, &str)]) -> Reply {
+        let query: Vec<String> = query
+            .iter()
+            .map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value)))
+            .collect();
+        self.get(&format!("{path}?{}", query.join("&"))).await
     }
 
     // The seed's steps, each asserting its success status.

@@ -5,6 +5,7 @@ mod harness;
 
 mod concurrency;
 mod idempotency;
+mod listing;
 mod seed_flow;
 mod time_rules;
 mod validation;
