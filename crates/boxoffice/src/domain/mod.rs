@@ -9,11 +9,11 @@ mod rejection;
 mod timestamp;
 mod user;
 
-pub use booking::{Booking, BookingStatus, PaymentForce};
+pub use booking::{Booking, BookingStatus, Cancellation, PaymentForce, REFUND_OUTCOME};
 pub use event::{Event, EventChanges, Field, Inventory, NewEvent};
 pub use id::ObjectId;
 pub use listing::{BookingQuery, Cursor, EventQuery, Page};
-pub use lock::{LockRequest, LockStatus, SeatLock};
+pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};
 pub use rejection::Rejection;
 pub use timestamp::Timestamp;
 pub use user::{NewUser, Role, User, email_key};

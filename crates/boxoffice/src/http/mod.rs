@@ -34,6 +34,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub lock_ttl_seconds: i64,
     pub payment_ttl_seconds: i64,
+    /// How long after its creation a lock may be extended to.
+    pub lock_max_lifetime_seconds: i64,
 }
 
 pub struct HttpSettings {

@@ -12,8 +12,8 @@ mod sql;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Booking, BookingQuery, Event, EventQuery, Inventory, LockRequest, NewEvent, NewUser, ObjectId,
-    Page, PaymentForce, SeatLock, Timestamp, User,
+    Booking, BookingQuery, Event, EventQuery, Inventory, LockExtension, LockRequest, NewEvent,
+    NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
 };
 
 pub use dialect::{Dialect, PoolSettings};
@@ -50,6 +50,10 @@ pub trait Store: Send + Sync + 'static {
     /// Holds seats; replays the earlier lock for a repeated `(user, idempotency key)`.
     async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome>;
     async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>>;
+    /// Gives an ACTIVE lock without a booking up before it lapses: EXPIRED, seats back.
+    async fn release_lock_early(&self, id: ObjectId, now: Timestamp) -> StoreResult<SeatLock>;
+    /// Moves an ACTIVE lock's expiry (either way), within its maximum lifetime.
+    async fn extend_lock(&self, extension: LockExtension) -> StoreResult<SeatLock>;
 
     /// Turns an ACTIVE lock into a PAYMENT_PENDING booking whose window closes at
     /// `payment_expires_at`; the lock then lives exactly as long.
@@ -66,6 +70,9 @@ pub trait Store: Send + Sync + 'static {
         user_id: ObjectId,
         query: BookingQuery,
     ) -> StoreResult<Page<Booking>>;
+    /// Cancels a PAYMENT_PENDING or CONFIRMED booking before its event: its lock expires and
+    /// its seats go back; a paid booking gets a refund recorded.
+    async fn cancel_booking(&self, id: ObjectId, now: Timestamp) -> StoreResult<Booking>;
 
     /// Applies a simulated payment's outcome to a PAYMENT_PENDING booking and records it.
     async fn settle_payment(

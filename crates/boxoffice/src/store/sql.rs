@@ -18,9 +18,9 @@ use super::rows::{
 };
 use super::{ConfirmOutcome, LockOutcome, Store, StoreError, StoreResult};
 use crate::domain::{
-    Booking, BookingQuery, BookingStatus, Event, EventQuery, Inventory, LockRequest, LockStatus,
-    NewEvent, NewUser, ObjectId, Page, PaymentForce, Rejection, SeatLock, Timestamp, User,
-    email_key,
+    Booking, BookingQuery, BookingStatus, Event, EventQuery, Inventory, LockExtension, LockRequest,
+    LockStatus, NewEvent, NewUser, ObjectId, Page, PaymentForce, Rejection, SeatLock, Timestamp,
+    User, email_key,
 };
 
 type Tx = Transaction<'static, Any>;
@@ -71,6 +71,7 @@ macro_rules! in_write_tx {
     }};
 }
 
+mod changes;
 mod lists;
 
 pub struct SqlStore {
@@ -87,6 +88,7 @@ struct Statements {
     lapsed_bookings: Arc<str>,
     lapsed_bookings_of_event: Arc<str>,
     booking_for_update: Arc<str>,
+    lock_for_update: Arc<str>,
 }
 
 impl Statements {
@@ -121,6 +123,11 @@ impl Statements {
                 "SELECT ",
                 booking_columns!(),
                 " FROM bookings WHERE id = $1{for_update}"
+            )),
+            lock_for_update: dialect.statement(concat!(
+                "SELECT ",
+                lock_columns!(),
+                " FROM seat_locks WHERE id = $1{for_update}"
             )),
         }
     }
@@ -510,6 +517,14 @@ impl Store for SqlStore {
         lock_by_id(&self.reader, id).await
     }
 
+    async fn release_lock_early(&self, id: ObjectId, now: Timestamp) -> StoreResult<SeatLock> {
+        in_write_tx!(self, |tx| self.release_lock_early_in(&mut tx, id, now))
+    }
+
+    async fn extend_lock(&self, extension: LockExtension) -> StoreResult<SeatLock> {
+        in_write_tx!(self, |tx| self.extend_lock_in(&mut tx, extension))
+    }
+
     async fn confirm_booking(
         &self,
         lock_id: ObjectId,
@@ -534,6 +549,10 @@ impl Store for SqlStore {
         query: BookingQuery,
     ) -> StoreResult<Page<Booking>> {
         lists::booking_page(&self.reader, user_id, query).await
+    }
+
+    async fn cancel_booking(&self, id: ObjectId, now: Timestamp) -> StoreResult<Booking> {
+        in_write_tx!(self, |tx| self.cancel_booking_in(&mut tx, id, now))
     }
 
     async fn settle_payment(

@@ -246,6 +246,10 @@ impl TestApp {
             .await
     }
 
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(self.client.delete(self.url(path))).await
+    }
+
     /// A GET with query parameters, percent-encoded as a client library would.
     pub async fn get_query(&self, path: &str, query: &[(&str, &str)]) -> Reply {
         let query: Vec<String> = query
@@ -323,6 +327,11 @@ impl TestApp {
         .await
     }
 
+    pub async fn cancel(&self, booking: &str) -> Reply {
+        self.post(&format!("/api/bookings/{booking}/cancel"), json!({}))
+            .await
+    }
+
     pub async fn available(&self, event: &str) -> i64 {
         let reply = self.get(&format!("/api/events/{event}")).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
@@ -359,6 +368,17 @@ impl TestApp {
             .execute(&mut conn)
             .await
             .expect("statement runs");
+    }
+
+    /// How many payment attempts with this outcome a booking has on record.
+    pub async fn payments(&self, booking: &str, outcome: &str) -> i64 {
+        self.sql_text(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM payments \
+             WHERE booking_id = '{booking}' AND outcome = '{outcome}'"
+        ))
+        .await
+        .parse()
+        .unwrap()
     }
 
     /// Runs a query returning one text value.

@@ -199,6 +199,7 @@ backend_tests! {
             assert_eq!(app.pay(booking, "success").await.status, 200);
         }
         assert_eq!(app.pay(&created[2], "failure").await.status, 200);
+        assert_eq!(app.cancel(&created[5]).await.status, 200);
         let newest_first: Vec<String> = created.iter().rev().cloned().collect();
 
         let path = format!("/api/users/{user}/bookings");
@@ -220,14 +221,15 @@ backend_tests! {
         };
         assert_eq!(ids(&by_status("CONFIRMED").await), these(&[&created[4], &created[1]]));
         assert_eq!(ids(&by_status("FAILED").await), these(&[&created[2]]));
+        assert_eq!(ids(&by_status("CANCELLED").await), these(&[&created[5]]));
         assert_eq!(
             ids(&by_status("PAYMENT_PENDING").await),
-            these(&[&created[6], &created[5], &created[3], &created[0]])
+            these(&[&created[6], &created[3], &created[0]])
         );
         assert!(ids(&by_status("EXPIRED").await).is_empty());
         let (listed, sizes) = walk(&app, &format!("{path}?status=PAYMENT_PENDING&limit=2")).await;
-        assert_eq!(sizes, [2, 2]);
-        assert_eq!(listed, these(&[&created[6], &created[5], &created[3], &created[0]]));
+        assert_eq!(sizes, [2, 1]);
+        assert_eq!(listed, these(&[&created[6], &created[3], &created[0]]));
 
         let nobody = app.register("Nobody").await;
         let reply = app.get(&format!("/api/users/{nobody}/bookings")).await;

@@ -3,7 +3,9 @@
 
 mod harness;
 
+mod cancellation;
 mod concurrency;
+mod hold_changes;
 mod idempotency;
 mod listing;
 mod seed_flow;
