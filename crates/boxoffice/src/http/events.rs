@@ -7,12 +7,12 @@ use serde::Deserialize;
 
 use super::views::{EventView, InventoryView, data, list};
 use super::{ApiError, AppState, JsonObject, QueryParams, parse_id};
-use crate::domain::{EventQuery, NewEvent, Rejection, Timestamp};
+use crate::domain::{EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/events", post(create_event).get(list_events))
-        .route("/api/events/{id}", get(event))
+        .route("/api/events/{id}", get(event).patch(update_event))
         .route("/api/events/{id}/inventory", get(inventory))
 }
 
@@ -41,6 +41,26 @@ async fn list_events(
     )?;
     let page = app.store.list_events(query).await?;
     Ok(list::<_, EventView>(page))
+}
+
+/// Changes the fields given, each under its creation rule. A new `totalSeats` moves
+/// `availableSeats` by the same amount; it cannot go below the seats already taken.
+async fn update_event(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
+    let now = Timestamp::now();
+    let changes = EventChanges::parse(
+        body.text("name"),
+        body.text("description"),
+        body.text("eventDate"),
+        body.integer("totalSeats"),
+        now,
+    )?;
+    let id = parse_id(&id, Rejection::EventNotFound)?;
+    let event = app.store.update_event(id, changes, now).await?;
+    Ok(data(EventView::from(event)))
 }
 
 async fn create_event(

@@ -12,8 +12,8 @@ mod sql;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Booking, BookingQuery, Event, EventQuery, Inventory, LockExtension, LockRequest, NewEvent,
-    NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
+    Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, LockExtension, LockRequest,
+    NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
 };
 
 pub use dialect::{Dialect, PoolSettings};
@@ -45,6 +45,14 @@ pub trait Store: Send + Sync + 'static {
     async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>>;
     /// A page of events by date, then id.
     async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>>;
+    /// Applies the changes given; a new `totalSeats` moves `availableSeats` by as much, and is
+    /// refused if that would leave fewer than none.
+    async fn update_event(
+        &self,
+        id: ObjectId,
+        changes: EventChanges,
+        now: Timestamp,
+    ) -> StoreResult<Event>;
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>>;
 
     /// Holds seats; replays the earlier lock for a repeated `(user, idempotency key)`.

@@ -18,9 +18,9 @@ use super::rows::{
 };
 use super::{ConfirmOutcome, LockOutcome, Store, StoreError, StoreResult};
 use crate::domain::{
-    Booking, BookingQuery, BookingStatus, Event, EventQuery, Inventory, LockExtension, LockRequest,
-    LockStatus, NewEvent, NewUser, ObjectId, Page, PaymentForce, Rejection, SeatLock, Timestamp,
-    User, email_key,
+    Booking, BookingQuery, BookingStatus, Event, EventChanges, EventQuery, Inventory,
+    LockExtension, LockRequest, LockStatus, NewEvent, NewUser, ObjectId, Page, PaymentForce,
+    Rejection, SeatLock, Timestamp, User, email_key,
 };
 
 type Tx = Transaction<'static, Any>;
@@ -489,6 +489,15 @@ impl Store for SqlStore {
 
     async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>> {
         lists::event_page(&self.reader, query).await
+    }
+
+    async fn update_event(
+        &self,
+        id: ObjectId,
+        changes: EventChanges,
+        now: Timestamp,
+    ) -> StoreResult<Event> {
+        in_write_tx!(self, |tx| self.update_event_in(&mut tx, id, &changes, now))
     }
 
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>> {

@@ -246,6 +246,11 @@ impl TestApp {
             .await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(self.client.patch(self.url(path)).json(&body))
+            .await
+    }
+
     pub async fn delete(&self, path: &str) -> Reply {
         self.send(self.client.delete(self.url(path))).await
     }

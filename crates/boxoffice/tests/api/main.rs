@@ -5,6 +5,7 @@ mod harness;
 
 mod cancellation;
 mod concurrency;
+mod event_changes;
 mod hold_changes;
 mod idempotency;
 mod listing;

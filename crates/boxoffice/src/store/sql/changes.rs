@@ -1,16 +1,16 @@
-//! Changes after the fact: cancelling a booking, releasing or extending a hold. Seats come
-//! back only through `release_lock`, so exactly once.
+//! Changes after the fact: cancelling a booking, releasing or extending a hold, and editing an
+//! event. Seats come back only through `release_lock`, so exactly once.
 
 use sqlx::AssertSqlSafe;
 
-use super::super::rows::{BookingRow, LockRow, lock_columns};
+use super::super::rows::{BookingRow, EventRow, LockRow, event_columns, lock_columns};
 use super::{
     Decision, SqlStore, Tx, change_booking_status, event_by_id, expire_booking, lock_by_id,
     record_payment, release_lock,
 };
 use crate::domain::{
-    Booking, BookingStatus, LockExtension, LockStatus, ObjectId, REFUND_OUTCOME, Rejection,
-    SeatLock, Timestamp,
+    Booking, BookingStatus, Event, EventChanges, LockExtension, LockStatus, ObjectId,
+    REFUND_OUTCOME, Rejection, SeatLock, Timestamp,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -133,5 +133,47 @@ impl SqlStore {
             release_lock(tx, lock.id, LockStatus::Active, extension.now).await?;
         }
         Ok(Err(Rejection::InvalidOrExpiredLock))
+    }
+
+    pub(super) async fn update_event_in(
+        &self,
+        tx: &mut Tx,
+        id: ObjectId,
+        changes: &EventChanges,
+        now: Timestamp,
+    ) -> StoreResult<Decision<Event>> {
+        if changes.is_empty() {
+            return Ok(event_by_id(&mut **tx, id)
+                .await?
+                .ok_or(Rejection::EventNotFound));
+        }
+        // One conditional statement: the seats taken meanwhile are those the database sees,
+        // never a count read earlier. Every SET expression reads the row as it was.
+        let updated: Option<EventRow> = sqlx::query_as(concat!(
+            "UPDATE events SET name = COALESCE($2, name), \
+                 description = COALESCE($3, description), \
+                 event_date = COALESCE($4, event_date), \
+                 total_seats = COALESCE($5, total_seats), \
+                 available_seats = available_seats + (COALESCE($5, total_seats) - total_seats), \
+                 updated_at = $6 \
+             WHERE id = $1 AND available_seats + (COALESCE($5, total_seats) - total_seats) >= 0 \
+             RETURNING ",
+            event_columns!()
+        ))
+        .bind(id.to_string())
+        .bind(changes.name.clone())
+        .bind(changes.description.clone())
+        .bind(changes.event_date.map(Timestamp::millis))
+        .bind(changes.total_seats)
+        .bind(now.millis())
+        .fetch_optional(&mut **tx)
+        .await?;
+        match updated {
+            Some(event) => Ok(Ok(Event::try_from(event)?)),
+            None if event_by_id(&mut **tx, id).await?.is_some() => {
+                Ok(Err(Rejection::SeatsAlreadyTaken))
+            }
+            None => Ok(Err(Rejection::EventNotFound)),
+        }
     }
 }
