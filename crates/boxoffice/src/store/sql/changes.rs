@@ -3,7 +3,6 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::super::rows::{BookingRow, EventRow, LockRow, event_columns, lock_columns};
 use super::{
     Decision, SqlStore, Tx, change_booking_status, event_by_id, expire_booking, lock_by_id,
     record_payment, release_lock,
@@ -12,6 +11,7 @@ use crate::domain::{
     Booking, BookingStatus, Event, EventChanges, LockExtension, LockStatus, ObjectId,
     REFUND_OUTCOME, Rejection, SeatLock, Timestamp,
 };
+use crate::store::rows::{BookingRow, EventRow, LockRow, event_columns, lock_columns};
 use crate::store::{StoreError, StoreResult};
 
 impl SqlStore {

@@ -1,11 +1,13 @@
-//! Lists, page by page: keyset pagination on an index (`events_by_date`, and the user's
-//! bookings), never OFFSET. Each page is one statement, so one snapshot.
+//! Lists, page by page: keyset pagination (`WHERE (key, id) > cursor`), never OFFSET, so a
+//! page costs the same however deep it is. Events walk the `events_by_date` index; a user's
+//! bookings are found by `bookings_by_user` and sorted, newest first. Each page is one
+//! statement, so one snapshot.
 
 use sqlx::AnyPool;
 
-use super::super::rows::{BookingRow, EventRow, booking_columns, event_columns};
-use super::super::{StoreError, StoreResult};
 use crate::domain::{Booking, BookingQuery, Cursor, Event, EventQuery, ObjectId, Page, Rejection};
+use crate::store::rows::{BookingRow, EventRow, booking_columns, event_columns};
+use crate::store::{StoreError, StoreResult};
 
 /// Absent filters are bound as values that let every row through, so that one statement
 /// serves every combination: `$2` no upper bound, `$3, $4` before the first row, `$5` any name.
