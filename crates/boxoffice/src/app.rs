@@ -29,6 +29,7 @@ impl Application {
     /// port, which is how the tests start one server each.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let auth_mode = config.effective_auth_mode().map_err(anyhow::Error::msg)?;
+        config.check_lock_lifetimes().map_err(anyhow::Error::msg)?;
         if auth_mode == AuthMode::Jwt {
             anyhow::bail!("AUTH_MODE=jwt is not supported by this version yet; use AUTH_MODE=open");
         }
@@ -48,6 +49,7 @@ impl Application {
             store: store.clone(),
             lock_ttl_seconds: i64::from(config.lock_ttl_seconds),
             payment_ttl_seconds: i64::from(config.payment_ttl_seconds),
+            lock_max_lifetime_seconds: i64::from(config.lock_max_lifetime_seconds),
         };
         let settings = HttpSettings {
             request_timeout: config.request_timeout(),

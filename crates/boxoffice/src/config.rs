@@ -216,6 +216,18 @@ impl Config {
         }
     }
 
+    /// A lock is created to live `LOCK_TTL_SECONDS` and may be extended to at most
+    /// `LOCK_MAX_LIFETIME_SECONDS` after its creation, so the first cannot exceed the second.
+    pub fn check_lock_lifetimes(&self) -> Result<(), String> {
+        if self.lock_ttl_seconds > self.lock_max_lifetime_seconds {
+            return Err(format!(
+                "LOCK_TTL_SECONDS={} exceeds LOCK_MAX_LIFETIME_SECONDS={}",
+                self.lock_ttl_seconds, self.lock_max_lifetime_seconds
+            ));
+        }
+        Ok(())
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
     }

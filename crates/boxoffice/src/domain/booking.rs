@@ -1,4 +1,4 @@
-use super::{ObjectId, Rejection, Timestamp, status_enum};
+use super::{LockStatus, ObjectId, Rejection, Timestamp, status_enum};
 
 status_enum!(BookingStatus {
     Initiated => "INITIATED",
@@ -32,6 +32,44 @@ impl Booking {
     pub fn payment_window_closed(&self, now: Timestamp) -> bool {
         self.status == BookingStatus::PaymentPending && self.payment_expires_at <= now
     }
+
+    /// Whether the booking may be cancelled now, before its event starts at `event_date`;
+    /// if so, the status its lock is in (ACTIVE while payment is pending, CONSUMED once paid),
+    /// from which the lock expires and gives its seats back. A pending booking whose payment
+    /// window has closed counts as EXPIRED: the caller expires it first.
+    pub fn cancellation(
+        &self,
+        event_date: Timestamp,
+        now: Timestamp,
+    ) -> Result<Cancellation, Rejection> {
+        if self.payment_window_closed(now) {
+            return Err(Rejection::CancellationNotAllowed(BookingStatus::Expired));
+        }
+        let cancellation = match self.status {
+            BookingStatus::PaymentPending => Cancellation {
+                lock_status: LockStatus::Active,
+                refund: false,
+            },
+            BookingStatus::Confirmed => Cancellation {
+                lock_status: LockStatus::Consumed,
+                refund: true,
+            },
+            status => return Err(Rejection::CancellationNotAllowed(status)),
+        };
+        if event_date <= now {
+            return Err(Rejection::EventStarted);
+        }
+        Ok(cancellation)
+    }
+}
+
+/// What cancelling a booking undoes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancellation {
+    /// The status the booking's lock is in; it moves from there to EXPIRED.
+    pub lock_status: LockStatus,
+    /// Whether the booking was paid, so that a refund is recorded.
+    pub refund: bool,
 }
 
 /// The simulated payment provider's answer, forced by the client.
@@ -60,6 +98,65 @@ impl PaymentForce {
             Self::Success => "SUCCESS",
             Self::Failure => "FAILED",
             Self::Timeout => "TIMEOUT",
+        }
+    }
+}
+
+/// How a cancellation's refund is recorded in `payments`.
+pub const REFUND_OUTCOME: &str = "REFUND";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn booking(status: BookingStatus, payment_expires_at: i64) -> Booking {
+        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
+        Booking {
+            id,
+            user_id: id,
+            event_id: id,
+            seats: 2,
+            status,
+            seat_lock_id: id,
+            payment_expires_at: Timestamp::from_millis(payment_expires_at),
+            created_at: Timestamp::from_millis(0),
+            updated_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn cancellation_rules() {
+        let now = Timestamp::from_millis(1_000);
+        let later = Timestamp::from_millis(5_000);
+        let pending = booking(BookingStatus::PaymentPending, 2_000);
+        assert_eq!(
+            pending.cancellation(later, now),
+            Ok(Cancellation {
+                lock_status: LockStatus::Active,
+                refund: false
+            })
+        );
+        assert_eq!(
+            booking(BookingStatus::Confirmed, 0).cancellation(later, now),
+            Ok(Cancellation {
+                lock_status: LockStatus::Consumed,
+                refund: true
+            })
+        );
+        assert_eq!(pending.cancellation(now, now), Err(Rejection::EventStarted));
+        assert_eq!(
+            booking(BookingStatus::PaymentPending, 1_000).cancellation(later, now),
+            Err(Rejection::CancellationNotAllowed(BookingStatus::Expired))
+        );
+        for status in [
+            BookingStatus::Cancelled,
+            BookingStatus::Failed,
+            BookingStatus::Expired,
+        ] {
+            assert_eq!(
+                booking(status, 2_000).cancellation(now, now),
+                Err(Rejection::CancellationNotAllowed(status))
+            );
         }
     }
 }

@@ -90,6 +90,14 @@ impl EventChanges {
             total_seats: optional(total_seats, parse_total_seats)?,
         })
     }
+
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.event_date.is_none()
+            && self.total_seats.is_none()
+    }
 }
 
 fn optional<T, U>(

@@ -23,6 +23,44 @@ impl SeatLock {
     pub fn has_lapsed(&self, now: Timestamp) -> bool {
         self.status == LockStatus::Active && self.booking_id.is_none() && self.expires_at <= now
     }
+
+    /// Why this lock cannot be released early by its holder, if it cannot: only an ACTIVE
+    /// lock without a booking can (a booked one goes with its booking). A lapsed lock counts
+    /// as EXPIRED; the caller expires it on the spot.
+    pub fn release_refusal(&self, now: Timestamp) -> Option<Rejection> {
+        if self.status != LockStatus::Active {
+            Some(Rejection::ReleaseNotAllowed(self.status))
+        } else if self.booking_id.is_some() {
+            Some(Rejection::LockBacksBooking)
+        } else if self.has_lapsed(now) {
+            Some(Rejection::ReleaseNotAllowed(LockStatus::Expired))
+        } else {
+            None
+        }
+    }
+}
+
+pub const MAX_EXTENSION_SECONDS: i64 = 3600;
+
+/// A request to move an ACTIVE lock's expiry to `now + seconds`, never beyond its creation
+/// plus the maximum lifetime of a lock.
+#[derive(Clone, Copy, Debug)]
+pub struct LockExtension {
+    pub lock_id: ObjectId,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+    pub max_lifetime_seconds: i64,
+}
+
+impl LockExtension {
+    pub fn check_seconds(seconds: Option<i64>) -> Result<i64, Rejection> {
+        match seconds {
+            Some(n) if (1..=MAX_EXTENSION_SECONDS).contains(&n) => Ok(n),
+            _ => Err(Rejection::invalid(
+                "seconds must be an integer between 1 and 3600",
+            )),
+        }
+    }
 }
 
 pub const MAX_SEATS_PER_LOCK: i64 = 100;

@@ -3,15 +3,17 @@
 mod booking;
 mod event;
 mod id;
+mod listing;
 mod lock;
 mod rejection;
 mod timestamp;
 mod user;
 
-pub use booking::{Booking, BookingStatus, PaymentForce};
+pub use booking::{Booking, BookingStatus, Cancellation, PaymentForce, REFUND_OUTCOME};
 pub use event::{Event, EventChanges, Field, Inventory, NewEvent};
 pub use id::ObjectId;
-pub use lock::{LockRequest, LockStatus, SeatLock};
+pub use listing::{BookingQuery, Cursor, EventQuery, Page};
+pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};
 pub use rejection::Rejection;
 pub use timestamp::Timestamp;
 pub use user::{NewUser, Role, User, email_key};
@@ -24,6 +26,9 @@ macro_rules! status_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
             pub const fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }

@@ -13,6 +13,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/bookings/confirm", post(confirm))
         .route("/api/bookings/{id}", get(booking))
+        .route("/api/bookings/{id}/cancel", post(cancel))
 }
 
 /// The seed's shape for confirmation: `booking` instead of `data`.
@@ -59,5 +60,16 @@ async fn booking(
         .booking(id)
         .await?
         .ok_or(Rejection::BookingNotFound)?;
+    Ok(data(BookingView::from(booking)))
+}
+
+/// Cancels a booking awaiting payment or paid, before its event starts: its seats go back,
+/// and a paid one is refunded. Needs no body.
+async fn cancel(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, Rejection::BookingNotFound)?;
+    let booking = app.store.cancel_booking(id, Timestamp::now()).await?;
     Ok(data(BookingView::from(booking)))
 }

@@ -6,12 +6,13 @@ use axum::routing::{get, post};
 
 use super::views::{LockView, data};
 use super::{ApiError, AppState, JsonObject, parse_id, replayed_header};
-use crate::domain::{LockRequest, ObjectId, Rejection, Timestamp};
+use crate::domain::{LockExtension, LockRequest, ObjectId, Rejection, Timestamp};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/locks", post(lock_seats))
-        .route("/api/locks/{id}", get(lock))
+        .route("/api/locks/{id}", get(lock).delete(release))
+        .route("/api/locks/{id}/extend", post(extend))
 }
 
 /// Holds seats for `LOCK_TTL_SECONDS`. A repeated `(userId, idempotencyKey)` with the same
@@ -55,5 +56,35 @@ async fn lock(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::LockNotFound)?;
     let lock = app.store.lock(id).await?.ok_or(Rejection::LockNotFound)?;
+    Ok(data(LockView::from(lock)))
+}
+
+/// Gives a hold up before it lapses: the lock becomes EXPIRED and its seats go back.
+async fn release(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, Rejection::LockNotFound)?;
+    let lock = app.store.release_lock_early(id, Timestamp::now()).await?;
+    Ok(data(LockView::from(lock)))
+}
+
+/// Moves a hold's expiry to `seconds` from now (shorter or longer), never beyond
+/// `LOCK_MAX_LIFETIME_SECONDS` after its creation. The body is checked before the lock.
+async fn extend(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
+    let seconds = LockExtension::check_seconds(body.integer("seconds").given())?;
+    let lock_id = parse_id(&id, Rejection::InvalidOrExpiredLock)?;
+    let now = Timestamp::now();
+    let extension = LockExtension {
+        lock_id,
+        now,
+        expires_at: now.plus_seconds(seconds),
+        max_lifetime_seconds: app.lock_max_lifetime_seconds,
+    };
+    let lock = app.store.extend_lock(extension).await?;
     Ok(data(LockView::from(lock)))
 }

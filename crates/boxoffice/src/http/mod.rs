@@ -9,6 +9,7 @@ mod json;
 mod locks;
 mod middleware;
 mod payments;
+mod query;
 mod users;
 mod views;
 
@@ -22,6 +23,7 @@ use axum::http::HeaderValue;
 
 pub use error::ApiError;
 pub use json::JsonObject;
+pub use query::QueryParams;
 
 use crate::domain::ObjectId;
 use crate::store::Store;
@@ -32,6 +34,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub lock_ttl_seconds: i64,
     pub payment_ttl_seconds: i64,
+    /// How long after its creation a lock may be extended to.
+    pub lock_max_lifetime_seconds: i64,
 }
 
 pub struct HttpSettings {

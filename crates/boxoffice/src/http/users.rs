@@ -4,15 +4,18 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-use super::views::{UserView, data};
-use super::{ApiError, AppState, JsonObject, parse_id};
-use crate::domain::{NewUser, Rejection, Role, Timestamp};
+use serde::Deserialize;
+
+use super::views::{BookingView, UserView, data, list};
+use super::{ApiError, AppState, JsonObject, QueryParams, parse_id};
+use crate::domain::{BookingQuery, NewUser, Rejection, Role, Timestamp};
 use crate::password;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/users/register", post(register))
         .route("/api/users/{id}", get(user))
+        .route("/api/users/{id}/bookings", get(user_bookings))
 }
 
 /// Registration always makes a `user`: a `role` in the body is ignored.
@@ -43,4 +46,27 @@ async fn user(
     let id = parse_id(&id, Rejection::UserNotFound)?;
     let user = app.store.user(id).await?.ok_or(Rejection::UserNotFound)?;
     Ok(data(UserView::from(user)))
+}
+
+#[derive(Deserialize)]
+struct BookingListParams {
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A user's bookings, newest first, a page at a time; `status` keeps only those in it.
+async fn user_bookings(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    QueryParams(params): QueryParams<BookingListParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let query = BookingQuery::parse(
+        params.status.as_deref(),
+        params.limit.as_deref(),
+        params.cursor.as_deref(),
+    )?;
+    let id = parse_id(&id, Rejection::UserNotFound)?;
+    let page = app.store.list_user_bookings(id, query).await?;
+    Ok(list::<_, BookingView>(page))
 }

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::domain::{
-    Booking, BookingStatus, Event, Inventory, LockStatus, ObjectId, Role, SeatLock, Timestamp, User,
+    Booking, BookingStatus, Event, Inventory, LockStatus, ObjectId, Page, Role, SeatLock,
+    Timestamp, User,
 };
 
 /// `{"success": true, "data": …}`
@@ -18,6 +19,25 @@ pub fn data<T>(data: T) -> axum::Json<Data<T>> {
     axum::Json(Data {
         success: true,
         data,
+    })
+}
+
+/// `{"success": true, "data": […], "nextCursor": "…" | null}`
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct List<T> {
+    pub success: bool,
+    pub data: Vec<T>,
+    /// Where the next page starts; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of domain values, each shown as its view.
+pub fn list<T, V: From<T>>(page: Page<T>) -> axum::Json<List<V>> {
+    axum::Json(List {
+        success: true,
+        data: page.items.into_iter().map(V::from).collect(),
+        next_cursor: page.next.map(|cursor| cursor.to_string()),
     })
 }
 

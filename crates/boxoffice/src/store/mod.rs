@@ -12,8 +12,8 @@ mod sql;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Booking, Event, Inventory, LockRequest, NewEvent, NewUser, ObjectId, PaymentForce, SeatLock,
-    Timestamp, User,
+    Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, LockExtension, LockRequest,
+    NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
 };
 
 pub use dialect::{Dialect, PoolSettings};
@@ -43,11 +43,25 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_event(&self, event: NewEvent, now: Timestamp) -> StoreResult<Event>;
     async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>>;
+    /// A page of events by date, then id.
+    async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>>;
+    /// Applies the changes given; a new `totalSeats` moves `availableSeats` by as much, and is
+    /// refused if that would leave fewer than none.
+    async fn update_event(
+        &self,
+        id: ObjectId,
+        changes: EventChanges,
+        now: Timestamp,
+    ) -> StoreResult<Event>;
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>>;
 
     /// Holds seats; replays the earlier lock for a repeated `(user, idempotency key)`.
     async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome>;
     async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>>;
+    /// Gives an ACTIVE lock without a booking up before it lapses: EXPIRED, seats back.
+    async fn release_lock_early(&self, id: ObjectId, now: Timestamp) -> StoreResult<SeatLock>;
+    /// Moves an ACTIVE lock's expiry (either way), within its maximum lifetime.
+    async fn extend_lock(&self, extension: LockExtension) -> StoreResult<SeatLock>;
 
     /// Turns an ACTIVE lock into a PAYMENT_PENDING booking whose window closes at
     /// `payment_expires_at`; the lock then lives exactly as long.
@@ -58,6 +72,15 @@ pub trait Store: Send + Sync + 'static {
         payment_expires_at: Timestamp,
     ) -> StoreResult<ConfirmOutcome>;
     async fn booking(&self, id: ObjectId) -> StoreResult<Option<Booking>>;
+    /// A page of a user's bookings, newest first.
+    async fn list_user_bookings(
+        &self,
+        user_id: ObjectId,
+        query: BookingQuery,
+    ) -> StoreResult<Page<Booking>>;
+    /// Cancels a PAYMENT_PENDING or CONFIRMED booking before its event: its lock expires and
+    /// its seats go back; a paid booking gets a refund recorded.
+    async fn cancel_booking(&self, id: ObjectId, now: Timestamp) -> StoreResult<Booking>;
 
     /// Applies a simulated payment's outcome to a PAYMENT_PENDING booking and records it.
     async fn settle_payment(

@@ -18,8 +18,9 @@ use super::rows::{
 };
 use super::{ConfirmOutcome, LockOutcome, Store, StoreError, StoreResult};
 use crate::domain::{
-    Booking, BookingStatus, Event, Inventory, LockRequest, LockStatus, NewEvent, NewUser, ObjectId,
-    PaymentForce, Rejection, SeatLock, Timestamp, User, email_key,
+    Booking, BookingQuery, BookingStatus, Event, EventChanges, EventQuery, Inventory,
+    LockExtension, LockRequest, LockStatus, NewEvent, NewUser, ObjectId, Page, PaymentForce,
+    Rejection, SeatLock, Timestamp, User, email_key,
 };
 
 type Tx = Transaction<'static, Any>;
@@ -84,6 +85,8 @@ macro_rules! inventory_select {
          FROM events e"
     };
 }
+mod changes;
+mod lists;
 
 pub struct SqlStore {
     dialect: Dialect,
@@ -100,6 +103,7 @@ struct Statements {
     lapsed_bookings_of_event: Arc<str>,
     booking_for_update: Arc<str>,
     event_for_update: Arc<str>,
+    lock_for_update: Arc<str>,
 }
 
 impl Statements {
@@ -139,6 +143,11 @@ impl Statements {
                 "SELECT ",
                 event_columns!(),
                 " FROM events WHERE id = $1{for_update}"
+            )),
+            lock_for_update: dialect.statement(concat!(
+                "SELECT ",
+                lock_columns!(),
+                " FROM seat_locks WHERE id = $1{for_update}"
             )),
         }
     }
@@ -543,6 +552,19 @@ impl Store for SqlStore {
         event_by_id(&self.reader, id).await
     }
 
+    async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>> {
+        lists::event_page(&self.reader, query).await
+    }
+
+    async fn update_event(
+        &self,
+        id: ObjectId,
+        changes: EventChanges,
+        now: Timestamp,
+    ) -> StoreResult<Event> {
+        in_write_tx!(self, |tx| self.update_event_in(&mut tx, id, &changes, now))
+    }
+
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>> {
         let row: Option<InventoryRow> =
             sqlx::query_as(concat!(inventory_select!(), " WHERE e.id = $1"))
@@ -558,6 +580,14 @@ impl Store for SqlStore {
 
     async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>> {
         lock_by_id(&self.reader, id).await
+    }
+
+    async fn release_lock_early(&self, id: ObjectId, now: Timestamp) -> StoreResult<SeatLock> {
+        in_write_tx!(self, |tx| self.release_lock_early_in(&mut tx, id, now))
+    }
+
+    async fn extend_lock(&self, extension: LockExtension) -> StoreResult<SeatLock> {
+        in_write_tx!(self, |tx| self.extend_lock_in(&mut tx, extension))
     }
 
     async fn confirm_booking(
@@ -576,6 +606,18 @@ impl Store for SqlStore {
 
     async fn booking(&self, id: ObjectId) -> StoreResult<Option<Booking>> {
         booking_by_id(&self.reader, id).await
+    }
+
+    async fn list_user_bookings(
+        &self,
+        user_id: ObjectId,
+        query: BookingQuery,
+    ) -> StoreResult<Page<Booking>> {
+        lists::booking_page(&self.reader, user_id, query).await
+    }
+
+    async fn cancel_booking(&self, id: ObjectId, now: Timestamp) -> StoreResult<Booking> {
+        in_write_tx!(self, |tx| self.cancel_booking_in(&mut tx, id, now))
     }
 
     async fn settle_payment(

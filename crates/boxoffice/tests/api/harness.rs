@@ -123,6 +123,18 @@ impl Reply {
     }
 }
 
+/// Every byte but the unreserved ones of RFC 3986 as `%XX`.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A fresh database URL for one test, and the directory that must outlive it.
 pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -274,6 +286,24 @@ impl TestApp {
             .await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(self.client.patch(self.url(path)).json(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(self.client.delete(self.url(path))).await
+    }
+
+    /// A GET with query parameters, percent-encoded as a client library would.
+    pub async fn get_query(&self, path: &str, query: &[(&str, &str)]) -> Reply {
+        let query: Vec<String> = query
+            .iter()
+            .map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value)))
+            .collect();
+        self.get(&format!("{path}?{}", query.join("&"))).await
+    }
+
     // The seed's steps, each asserting its success status.
 
     pub async fn register(&self, name: &str) -> String {
@@ -342,6 +372,11 @@ impl TestApp {
         .await
     }
 
+    pub async fn cancel(&self, booking: &str) -> Reply {
+        self.post(&format!("/api/bookings/{booking}/cancel"), json!({}))
+            .await
+    }
+
     pub async fn available(&self, event: &str) -> i64 {
         let reply = self.get(&format!("/api/events/{event}")).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
@@ -378,6 +413,17 @@ impl TestApp {
             .execute(&mut conn)
             .await
             .expect("statement runs");
+    }
+
+    /// How many payment attempts with this outcome a booking has on record.
+    pub async fn payments(&self, booking: &str, outcome: &str) -> i64 {
+        self.sql_text(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM payments \
+             WHERE booking_id = '{booking}' AND outcome = '{outcome}'"
+        ))
+        .await
+        .parse()
+        .unwrap()
     }
 
     /// Runs a query returning one text value.

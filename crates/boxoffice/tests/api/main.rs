@@ -5,10 +5,14 @@ mod harness;
 mod pg_cluster;
 mod process;
 
+mod cancellation;
 mod concurrency;
 mod crash_and_scale;
+mod event_changes;
 mod expiry;
+mod hold_changes;
 mod idempotency;
+mod listing;
 mod outage;
 mod seed_flow;
 mod time_rules;

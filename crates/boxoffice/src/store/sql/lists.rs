@@ -1,0 +1,119 @@
+//! Lists, page by page: keyset pagination (`WHERE (key, id) > cursor`), never OFFSET, so a
+//! page costs the same however deep it is. Events walk the `events_by_date` index; a user's
+//! bookings are found by `bookings_by_user` and sorted, newest first. Each page is one
+//! statement, so one snapshot.
+
+use sqlx::AnyPool;
+
+use crate::domain::{Booking, BookingQuery, Cursor, Event, EventQuery, ObjectId, Page, Rejection};
+use crate::store::rows::{BookingRow, EventRow, booking_columns, event_columns};
+use crate::store::{StoreError, StoreResult};
+
+/// Absent filters are bound as values that let every row through, so that one statement
+/// serves every combination: `$2` no upper bound, `$3, $4` before the first row, `$5` any name.
+const EVENT_PAGE: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events \
+     WHERE event_date >= $1 AND event_date < $2 AND (event_date, id) > ($3, $4) \
+     AND lower(name) LIKE lower($5) ESCAPE '\\' \
+     ORDER BY event_date, id LIMIT $6"
+);
+
+/// `$2` NULL for any status; `$3, $4` after the newest row when there is no cursor.
+const BOOKING_PAGE: &str = concat!(
+    "SELECT ",
+    booking_columns!(),
+    " FROM bookings \
+     WHERE user_id = $1 AND status = COALESCE($2, status) AND (created_at, id) < ($3, $4) \
+     ORDER BY created_at DESC, id DESC LIMIT $5"
+);
+
+pub(super) async fn event_page(db: &AnyPool, query: EventQuery) -> StoreResult<Page<Event>> {
+    let (after_date, after_id) = match query.after {
+        Some(cursor) => (cursor.key, cursor.id.to_string()),
+        None => (i64::MIN, String::new()),
+    };
+    let rows: Vec<EventRow> = sqlx::query_as(EVENT_PAGE)
+        .bind(query.from.millis())
+        .bind(query.to.map_or(i64::MAX, |to| to.millis()))
+        .bind(after_date)
+        .bind(after_id)
+        .bind(like_pattern(query.name_contains.as_deref().unwrap_or("")))
+        .bind(query.limit + 1)
+        .fetch_all(db)
+        .await?;
+    let events = rows
+        .into_iter()
+        .map(Event::try_from)
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Page::from_rows(events, query.limit, |event| Cursor {
+        key: event.event_date.millis(),
+        id: event.id,
+    }))
+}
+
+/// The user's bookings, or `User not found`; read in one transaction, so from one snapshot.
+pub(super) async fn booking_page(
+    db: &AnyPool,
+    user_id: ObjectId,
+    query: BookingQuery,
+) -> StoreResult<Page<Booking>> {
+    let mut tx = db.begin().await?;
+    let user_exists = sqlx::query("SELECT id FROM users WHERE id = $1")
+        .bind(user_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    if !user_exists {
+        return Err(Rejection::UserNotFound.into());
+    }
+    let (before_created, before_id) = match query.after {
+        Some(cursor) => (cursor.key, cursor.id.to_string()),
+        None => (i64::MAX, String::new()),
+    };
+    let rows: Vec<BookingRow> = sqlx::query_as(BOOKING_PAGE)
+        .bind(user_id.to_string())
+        .bind(query.status.map(|status| status.as_str()))
+        .bind(before_created)
+        .bind(before_id)
+        .bind(query.limit + 1)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let bookings = rows
+        .into_iter()
+        .map(Booking::try_from)
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Page::from_rows(bookings, query.limit, |booking| Cursor {
+        key: booking.created_at.millis(),
+        id: booking.id,
+    }))
+}
+
+/// A LIKE pattern matching names that contain `text` literally: `%`, `_` and the escape
+/// character itself match only themselves.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_wildcards_match_literally() {
+        assert_eq!(like_pattern(""), "%%");
+        assert_eq!(like_pattern("Rock"), "%Rock%");
+        assert_eq!(like_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
+}
