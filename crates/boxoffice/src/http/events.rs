@@ -5,14 +5,17 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use super::views::{EventView, InventoryView, data};
-use super::{ApiError, AppState, JsonObject, parse_id};
+use super::{Access, ApiError, AppState, JsonObject, parse_id};
 use crate::domain::{NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/events", post(create_event))
-        .route("/api/events/{id}", get(event))
-        .route("/api/events/{id}/inventory", get(inventory))
+        .route("/api/events", Access::Admin.on(post(create_event)))
+        .route("/api/events/{id}", Access::Public.on(get(event)))
+        .route(
+            "/api/events/{id}/inventory",
+            Access::Admin.on(get(inventory)),
+        )
 }
 
 async fn create_event(

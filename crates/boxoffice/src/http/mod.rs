@@ -1,28 +1,35 @@
 //! The HTTP API: one module per resource, each parsing requests and shaping answers, while
 //! the domain decides and the store persists.
 
+mod access;
 mod bookings;
 mod error;
 mod events;
 mod health;
 mod json;
 mod locks;
+mod login;
 mod middleware;
 mod payments;
+mod protection;
 mod users;
 mod views;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 use axum::http::HeaderValue;
+use axum::{Extension, Router};
 
+pub use access::{Access, Authenticator};
 pub use error::ApiError;
 pub use json::JsonObject;
+pub use protection::ClientAddress;
 
+use crate::config::{CorsOrigins, RateLimit};
 use crate::domain::ObjectId;
 use crate::store::Store;
 
@@ -32,10 +39,16 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub lock_ttl_seconds: i64,
     pub payment_ttl_seconds: i64,
+    pub auth: Arc<Authenticator>,
 }
 
 pub struct HttpSettings {
     pub request_timeout: Duration,
+    /// The general per-client request limit, if any.
+    pub rate_limit: Option<RateLimit>,
+    pub cors: CorsOrigins,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Bodies above this are refused with 413 before they are read whole.
@@ -48,10 +61,13 @@ fn replayed_header() -> [(HeaderName, HeaderValue); 1] {
     [(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))]
 }
 
+/// Every route, with the access it requires declared beside it (see [`Access`]).
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let authenticator = state.auth.clone();
     let router = Router::new()
         .merge(health::routes())
         .merge(users::routes())
+        .merge(login::routes())
         .merge(events::routes())
         .merge(locks::routes())
         .merge(bookings::routes())
@@ -59,8 +75,9 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .fallback(async || ApiError::RouteNotFound)
         .method_not_allowed_fallback(async || ApiError::MethodNotAllowed)
         .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
-    middleware::apply(router, settings.request_timeout)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(Extension(authenticator));
+    middleware::apply(router, settings)
 }
 
 /// A path id that is not a well-formed ObjectId names nothing: the resource's 404.

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use boxoffice::app::Application;
-use boxoffice::config::{AuthMode, Config, LogFormat};
+use boxoffice::config::{AuthMode, Config, LogFormat, Protection};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -68,6 +68,7 @@ pub fn test_config() -> Config {
         request_timeout_ms: 30_000,
         log: "warn".to_owned(),
         log_format: LogFormat::Text,
+        protection: Protection::default(),
     }
 }
 
