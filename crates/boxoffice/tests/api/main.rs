@@ -3,8 +3,13 @@
 
 mod harness;
 
+mod authentication;
+mod authorization;
 mod concurrency;
 mod idempotency;
+mod jwt_flow;
+mod protection;
 mod seed_flow;
+mod startup;
 mod time_rules;
 mod validation;
