@@ -185,6 +185,7 @@ pub struct Protection {
         env = "TRUSTED_PROXIES",
         value_name = "TRUSTED_PROXIES",
         value_delimiter = ',',
+        value_parser = parse_address,
         global = true
     )]
     pub trusted_proxies: Vec<IpAddr>,
@@ -244,6 +245,13 @@ impl Protection {
         }
         Ok(CorsOrigins::List(origins))
     }
+}
+
+/// An IP address, spaces around it allowed (`10.0.0.1, 10.0.0.2`).
+fn parse_address(text: &str) -> Result<IpAddr, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not an IP address"))
 }
 
 /// `scheme://host[:port]`, nothing more: browsers send origins exactly so.

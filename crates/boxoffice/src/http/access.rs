@@ -20,7 +20,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
-use super::{ApiError, AppState};
+use super::ApiError;
 use crate::auth::{Caller, Tokens};
 use crate::config::AuthMode;
 use crate::domain::Role;
@@ -37,8 +37,10 @@ pub enum Access {
 }
 
 impl Access {
-    /// `route`, callable only by callers this access admits.
-    pub fn on(self, route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    /// `route`, callable only by callers this access admits. Several methods of one path may
+    /// each declare their own: `.route(p, Access::Public.on(get(a)))` and
+    /// `.route(p, Access::Admin.on(patch(b)))` merge.
+    pub fn on<S: Clone + Send + Sync + 'static>(self, route: MethodRouter<S>) -> MethodRouter<S> {
         route.route_layer(axum::middleware::from_fn(
             move |request: Request, next: Next| admit(self, request, next),
         ))
@@ -127,9 +129,80 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
+    use axum::body::Body;
+    use axum::http::{HeaderValue, StatusCode};
+    use axum::routing::{get, post};
+    use axum::{Extension, Router};
+    use tower::ServiceExt as _;
 
     use super::*;
+    use crate::domain::{ObjectId, Timestamp, User};
+
+    #[tokio::test]
+    async fn methods_of_one_path_keep_their_own_access() {
+        let tokens = Tokens::new(&[1; 32], 60);
+        let token = |role| {
+            let now = Timestamp::now();
+            let user = User {
+                id: ObjectId::generate(),
+                name: "A".to_owned(),
+                email: "a@example.com".to_owned(),
+                role,
+                password_hash: String::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            tokens.issue(&user, now).unwrap().token
+        };
+        let (user, admin) = (token(Role::User), token(Role::Admin));
+        let authenticator = Arc::new(Authenticator {
+            mode: AuthMode::Jwt,
+            tokens,
+            dummy_password_hash: String::new(),
+        });
+        let router = Router::new()
+            .route("/thing", Access::Public.on(get(async || "read")))
+            .route("/thing", Access::Admin.on(post(async || "changed")))
+            .route(
+                "/mine",
+                Access::Authenticated.on(get(async |caller: Caller| {
+                    format!("{:?}", caller.user_id().is_some())
+                })),
+            )
+            .route("/forgot", get(async |_caller: Caller| "never"))
+            .layer(Extension(authenticator));
+        let status = |method: &str, path: &str, token: Option<&str>| {
+            let mut request = Request::builder().method(method).uri(path);
+            if let Some(token) = token {
+                request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let router = router.clone();
+            async move {
+                router
+                    .oneshot(request.body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(status("GET", "/thing", None).await, StatusCode::OK);
+        assert_eq!(
+            status("POST", "/thing", None).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status("POST", "/thing", Some(&user)).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(status("POST", "/thing", Some(&admin)).await, StatusCode::OK);
+        assert_eq!(status("GET", "/mine", None).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(status("GET", "/mine", Some(&user)).await, StatusCode::OK);
+        // A handler that wants the caller on a route without declared access fails closed.
+        assert_eq!(
+            status("GET", "/forgot", Some(&admin)).await,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 
     fn headers(authorization: &[&'static str]) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -139,10 +139,7 @@ impl RateLimiter {
         } else {
             *bucket = Bucket { tokens, at: now };
             // Whole seconds, rounded up, and at least one: what Retry-After can say.
-            Err(Duration::from_secs_f64((1.0 - tokens) / per_second)
-                .as_secs_f64()
-                .ceil()
-                .max(1.0) as u64)
+            Err(((1.0 - tokens) / per_second).ceil().max(1.0) as u64)
         }
     }
 }

@@ -104,7 +104,17 @@ fn other_bad_security_settings_are_refused_by_name() {
 
 #[test]
 fn the_log_says_which_mode_is_in_force() {
-    let log = start_and_stop(&[("HOST", "0.0.0.0"), ("AUTH_MODE", "open")]);
+    let log = start_and_stop(&[
+        ("HOST", "0.0.0.0"),
+        ("AUTH_MODE", "open"),
+        // Lists as people write them, with spaces.
+        ("TRUSTED_PROXIES", "10.0.0.1, ::1"),
+        (
+            "CORS_ALLOWED_ORIGINS",
+            "https://a.example.com, http://localhost:5173",
+        ),
+        ("RATE_LIMIT_PER_SECOND", "100"),
+    ]);
     assert!(log.contains("AUTH_MODE=open"), "{log}");
     let log = start_and_stop(&[
         ("HOST", "0.0.0.0"),
