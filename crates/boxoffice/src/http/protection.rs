@@ -147,7 +147,8 @@ impl RateLimiter {
 /// Health checks are exempt: a load balancer probing from one address must not be throttled
 /// into declaring the instance dead.
 pub async fn limit_rate(limiter: Arc<RateLimiter>, request: Request, next: Next) -> Response {
-    if request.uri().path().starts_with("/health") {
+    let path = request.uri().path();
+    if path == "/health" || path.starts_with("/health/") {
         return next.run(request).await;
     }
     let client = request
