@@ -9,9 +9,11 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::auth::{self, Tokens};
 use crate::config::{AuthMode, Config};
 use crate::domain::Timestamp;
-use crate::http::{self, AppState, HttpSettings};
+use crate::http::{self, AppState, Authenticator, HttpSettings};
+use crate::password;
 use crate::store::SqlStore;
 use crate::sweeper;
 
@@ -30,9 +32,13 @@ impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let auth_mode = config.effective_auth_mode().map_err(anyhow::Error::msg)?;
         config.check_lock_lifetimes().map_err(anyhow::Error::msg)?;
-        if auth_mode == AuthMode::Jwt {
-            anyhow::bail!("AUTH_MODE=jwt is not supported by this version yet; use AUTH_MODE=open");
-        }
+        let protection = &config.protection;
+        let settings = HttpSettings {
+            request_timeout: config.request_timeout(),
+            rate_limit: protection.rate_limit().map_err(anyhow::Error::msg)?,
+            cors: protection.cors_origins().map_err(anyhow::Error::msg)?,
+            trusted_proxies: protection.trusted_proxies.clone(),
+        };
         let store = Arc::new(
             SqlStore::connect(&config.database_url, &config.pool_settings())
                 .await
@@ -45,24 +51,40 @@ impl Application {
             .await
             .context("start-up sweep of lapsed holds failed")?;
         sweeper::report("start-up sweep", &sweep);
+        if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
+            let outcome = auth::ensure_admin(store.as_ref(), email, password)
+                .await
+                .context("cannot set up the admin of ADMIN_EMAIL")?;
+            tracing::info!(email = %email, ?outcome, "admin account from ADMIN_EMAIL");
+        }
         let state = AppState {
             store: store.clone(),
             lock_ttl_seconds: i64::from(config.lock_ttl_seconds),
             payment_ttl_seconds: i64::from(config.payment_ttl_seconds),
             lock_max_lifetime_seconds: i64::from(config.lock_max_lifetime_seconds),
-        };
-        let settings = HttpSettings {
-            request_timeout: config.request_timeout(),
+            auth: Arc::new(authenticator(config, auth_mode).await?),
         };
         let router = http::router(state, &settings);
         let address = SocketAddr::new(config.host, config.port);
         let listener = TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address} (HOST, PORT)"))?;
+        match auth_mode {
+            AuthMode::Open => tracing::warn!(
+                "AUTH_MODE=open: no authentication, every caller may do everything \
+                 (set AUTH_MODE=jwt to require logins)"
+            ),
+            AuthMode::Jwt => tracing::info!(
+                token_lifetime_seconds = config.jwt_ttl_seconds,
+                "AUTH_MODE=jwt: bearer tokens from POST /api/users/login are required"
+            ),
+        }
         tracing::info!(
             address = %listener.local_addr()?,
             database = ?store.dialect(),
             auth_mode = ?auth_mode,
+            rate_limit = ?settings.rate_limit,
+            cors = ?settings.cors,
             "boxoffice is listening"
         );
         Ok(Self {
@@ -93,7 +115,12 @@ impl Application {
             self.sweep_interval,
             stopped.clone(),
         ));
-        let serve = axum::serve(self.listener, self.router)
+        // The peer address is the client's unless a trusted proxy says otherwise; login
+        // throttling and the request limit count by it.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 let _ = stop.send(true);
@@ -116,6 +143,24 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// What turns requests into callers. Open mode still answers logins (so one client works
+/// against both modes), signing with JWT_SECRET if set and otherwise with a key nobody knows.
+async fn authenticator(config: &Config, mode: AuthMode) -> anyhow::Result<Authenticator> {
+    let tokens = match &config.jwt_secret {
+        Some(secret) => Tokens::new(secret.as_bytes(), config.jwt_ttl_seconds),
+        None => Tokens::ephemeral(config.jwt_ttl_seconds),
+    };
+    // Unknown emails are checked against this, so they cost what a wrong password costs.
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).context("the operating system's random source failed")?;
+    let dummy_password_hash = password::hash(format!("{random:?}")).await?;
+    Ok(Authenticator {
+        mode,
+        tokens,
+        dummy_password_hash,
+    })
 }
 
 /// A database URL without its password, for messages.

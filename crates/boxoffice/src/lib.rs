@@ -1,6 +1,7 @@
 //! boxoffice: an event-booking backend that never oversells a seat.
 
 pub mod app;
+pub mod auth;
 pub mod check;
 pub mod config;
 pub mod domain;

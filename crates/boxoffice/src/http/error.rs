@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -26,6 +27,22 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("Request timed out")]
     Timeout,
+    /// No usable `Authorization: Bearer` header on a route that needs one.
+    #[error("Authentication required")]
+    Unauthenticated,
+    /// A bearer token that is malformed, tampered with, expired, or not HS256.
+    #[error("Invalid or expired token")]
+    InvalidToken,
+    /// A valid token whose role or owner may not do this.
+    #[error("Forbidden")]
+    Forbidden,
+    /// A wrong password and an unknown email get the same answer.
+    #[error("Invalid email or password")]
+    InvalidCredentials,
+    #[error("Too many failed login attempts; try again later")]
+    TooManyLoginAttempts { retry_after_seconds: u64 },
+    #[error("Too many requests; slow down")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("Service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("Internal server error")]
@@ -42,6 +59,13 @@ impl ApiError {
             Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Timeout | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unauthenticated | Self::InvalidToken | Self::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::TooManyLoginAttempts { .. } | Self::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -55,6 +79,12 @@ impl ApiError {
             Self::RouteNotFound => "ROUTE_NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Timeout => "TIMEOUT",
+            Self::Unauthenticated => "AUTHENTICATION_REQUIRED",
+            Self::InvalidToken => "INVALID_TOKEN",
+            Self::Forbidden => "FORBIDDEN",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::TooManyLoginAttempts { .. } => "TOO_MANY_LOGIN_ATTEMPTS",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
@@ -129,6 +159,29 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
             code: self.code(),
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            Self::TooManyLoginAttempts {
+                retry_after_seconds,
+            }
+            | Self::RateLimited {
+                retry_after_seconds,
+            } => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            // RFC 6750: a 401 names the scheme it wants, and says why a token failed.
+            Self::Unauthenticated => {
+                headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::InvalidToken => {
+                headers.insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            _ => {}
+        }
+        response
     }
 }

@@ -2,18 +2,23 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use serde::Deserialize;
 
 use super::views::{EventView, InventoryView, data, list};
-use super::{ApiError, AppState, JsonObject, QueryParams, parse_id};
+use super::{Access, ApiError, AppState, JsonObject, QueryParams, parse_id};
 use crate::domain::{EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/events", post(create_event).get(list_events))
-        .route("/api/events/{id}", get(event).patch(update_event))
-        .route("/api/events/{id}/inventory", get(inventory))
+        .route("/api/events", Access::Admin.on(post(create_event)))
+        .route("/api/events", Access::Public.on(get(list_events)))
+        .route("/api/events/{id}", Access::Public.on(get(event)))
+        .route("/api/events/{id}", Access::Admin.on(patch(update_event)))
+        .route(
+            "/api/events/{id}/inventory",
+            Access::Admin.on(get(inventory)),
+        )
 }
 
 #[derive(Deserialize)]

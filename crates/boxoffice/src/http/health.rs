@@ -7,12 +7,15 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{Access, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/health", get(async || Json(json!({"status": "OK"}))))
-        .route("/health/ready", get(ready))
+        .route(
+            "/health",
+            Access::Public.on(get(async || Json(json!({"status": "OK"})))),
+        )
+        .route("/health/ready", Access::Public.on(get(ready)))
 }
 
 /// Ready when the database answers within two seconds.

@@ -1,6 +1,9 @@
-//! Layers around every route: request ids in the logs, a time bound, and panics turned into
-//! JSON 500s instead of dropped connections.
+//! Layers around every route: security headers, request ids in the logs, panics turned into
+//! JSON 500s instead of dropped connections, CORS when configured, the client's address, the
+//! per-client request limit when configured, and a time bound.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -15,7 +18,8 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use super::ApiError;
+use super::protection::{self, RateLimiter};
+use super::{ApiError, HttpSettings};
 use crate::domain::ObjectId;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -33,20 +37,45 @@ impl MakeRequestId for NewRequestId {
     }
 }
 
-/// Wraps the router in the layers every request passes through, outermost first.
-pub fn apply(router: Router, request_timeout: Duration) -> Router {
-    router.layer(
+/// Wraps the router in the layers every request passes through; each `layer` call below wraps
+/// the ones before it, so the last is the outermost.
+pub fn apply(mut router: Router, settings: &HttpSettings) -> Router {
+    let request_timeout = settings.request_timeout;
+    router = router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| time_bound(request, next, request_timeout),
+    ));
+    if let Some(limit) = settings.rate_limit {
+        let limiter = Arc::new(RateLimiter::new(limit));
+        router = router.layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| {
+                protection::limit_rate(limiter.clone(), request, next)
+            },
+        ));
+    }
+    let trusted: Arc<[IpAddr]> = settings.trusted_proxies.clone().into();
+    router = router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            protection::identify_client(trusted.clone(), request, next)
+        },
+    ));
+    // Outside the limit, so that browsers can read a 429; preflights are answered here.
+    if let Some(cors) = protection::cors(&settings.cors) {
+        router = router.layer(cors);
+    }
+    router = router.layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(CatchPanicLayer::custom(|_panic| {
                 ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
-            }))
-            .layer(axum::middleware::from_fn(
-                move |request: Request, next: Next| time_bound(request, next, request_timeout),
-            )),
-    )
+            })),
+    );
+    // Outermost, so that every answer carries them, whoever made it.
+    for header in protection::security_headers() {
+        router = router.layer(header);
+    }
+    router
 }
 
 fn request_span(request: &Request) -> tracing::Span {

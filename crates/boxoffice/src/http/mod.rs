@@ -1,30 +1,37 @@
 //! The HTTP API: one module per resource, each parsing requests and shaping answers, while
 //! the domain decides and the store persists.
 
+mod access;
 mod bookings;
 mod error;
 mod events;
 mod health;
 mod json;
 mod locks;
+mod login;
 mod middleware;
 mod payments;
+mod protection;
 mod query;
 mod users;
 mod views;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 use axum::http::HeaderValue;
+use axum::{Extension, Router};
 
+pub use access::{Access, Authenticator};
 pub use error::ApiError;
 pub use json::JsonObject;
+pub use protection::ClientAddress;
 pub use query::QueryParams;
 
+use crate::config::{CorsOrigins, RateLimit};
 use crate::domain::ObjectId;
 use crate::store::Store;
 
@@ -36,10 +43,16 @@ pub struct AppState {
     pub payment_ttl_seconds: i64,
     /// How long after its creation a lock may be extended to.
     pub lock_max_lifetime_seconds: i64,
+    pub auth: Arc<Authenticator>,
 }
 
 pub struct HttpSettings {
     pub request_timeout: Duration,
+    /// The general per-client request limit, if any.
+    pub rate_limit: Option<RateLimit>,
+    pub cors: CorsOrigins,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Bodies above this are refused with 413 before they are read whole.
@@ -52,10 +65,13 @@ fn replayed_header() -> [(HeaderName, HeaderValue); 1] {
     [(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))]
 }
 
+/// Every route, with the access it requires declared beside it (see [`Access`]).
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let authenticator = state.auth.clone();
     let router = Router::new()
         .merge(health::routes())
         .merge(users::routes())
+        .merge(login::routes())
         .merge(events::routes())
         .merge(locks::routes())
         .merge(bookings::routes())
@@ -63,11 +79,47 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .fallback(async || ApiError::RouteNotFound)
         .method_not_allowed_fallback(async || ApiError::MethodNotAllowed)
         .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
-    middleware::apply(router, settings.request_timeout)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(Extension(authenticator));
+    middleware::apply(router, settings)
 }
 
 /// A path id that is not a well-formed ObjectId names nothing: the resource's 404.
 fn parse_id(text: &str, not_found: crate::domain::Rejection) -> Result<ObjectId, ApiError> {
     ObjectId::parse(text).ok_or(ApiError::Rejected(not_found))
+}
+
+/// Someone else's lock is not found, as if it did not exist (`hidden_as` says which "not found").
+/// A lock's owner never changes, so checking before the use case's transaction is as good as
+/// checking in it. Admins (and everyone in open mode) skip the read.
+async fn ensure_owns_lock(
+    app: &AppState,
+    caller: &crate::auth::Caller,
+    id: ObjectId,
+    hidden_as: crate::domain::Rejection,
+) -> Result<(), ApiError> {
+    if !caller.is_admin() {
+        app.store
+            .lock(id)
+            .await?
+            .filter(|lock| caller.may_act_for(lock.user_id))
+            .ok_or(hidden_as)?;
+    }
+    Ok(())
+}
+
+/// Someone else's booking is not found, as if it did not exist; see [`ensure_owns_lock`].
+async fn ensure_owns_booking(
+    app: &AppState,
+    caller: &crate::auth::Caller,
+    id: ObjectId,
+) -> Result<(), ApiError> {
+    if !caller.is_admin() {
+        app.store
+            .booking(id)
+            .await?
+            .filter(|booking| caller.may_act_for(booking.user_id))
+            .ok_or(crate::domain::Rejection::BookingNotFound)?;
+    }
+    Ok(())
 }

@@ -3,11 +3,15 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::{ApiError, AppState, JsonObject};
+use super::{Access, ApiError, AppState, JsonObject, ensure_owns_booking};
+use crate::auth::Caller;
 use crate::domain::{BookingStatus, ObjectId, PaymentForce, Rejection, Timestamp};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/payments/intent", post(payment_intent))
+    Router::new().route(
+        "/api/payments/intent",
+        Access::Authenticated.on(post(payment_intent)),
+    )
 }
 
 /// The seed's payment answer: `paymentStatus`, `message`, and a short `booking` with `id`.
@@ -32,9 +36,10 @@ struct PaidBooking {
 }
 
 /// Simulates a payment whose outcome the client forces. The body is checked before the
-/// booking is looked up.
+/// booking is looked up. A user pays only for their own bookings; someone else's is not found.
 async fn payment_intent(
     State(app): State<AppState>,
+    caller: Caller,
     body: JsonObject,
 ) -> Result<Json<PaymentAnswer>, ApiError> {
     let force = PaymentForce::parse(body.text("force").given())?;
@@ -42,6 +47,7 @@ async fn payment_intent(
         .required_text("bookingId")
         .ok_or_else(|| Rejection::invalid("bookingId is required"))?;
     let booking_id = ObjectId::parse(booking_id).ok_or(Rejection::BookingNotFound)?;
+    ensure_owns_booking(&app, &caller, booking_id).await?;
     let booking = app
         .store
         .settle_payment(booking_id, force, Timestamp::now())

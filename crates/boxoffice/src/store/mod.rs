@@ -6,6 +6,7 @@
 
 mod dialect;
 mod error;
+mod logins;
 mod rows;
 mod sql;
 
@@ -36,10 +37,41 @@ pub struct ConfirmOutcome {
     pub replayed: bool,
 }
 
+/// Which failed logins to count.
+#[derive(Clone, Copy, Debug)]
+pub enum FailureScope<'a> {
+    /// Those for one email key (the lower-cased email), from any client.
+    Email(&'a str),
+    /// Those from one client address, for any email.
+    Client(&'a str),
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn register_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: ObjectId) -> StoreResult<Option<User>>;
+    /// The user whose email, lower-cased, is `email_key`.
+    async fn user_by_email_key(&self, email_key: &str) -> StoreResult<Option<User>>;
+    /// Creates this admin, or makes the user with its email an admin with its password hash;
+    /// true if it was created.
+    async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool>;
+
+    /// Records a failed login, and forgets failures from before `forget_before`.
+    async fn record_login_failure(
+        &self,
+        email_key: &str,
+        client: &str,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> StoreResult<()>;
+    /// When the `n`-th most recent failed login in `scope` after `since` happened, if there
+    /// were that many (n counts from 1).
+    async fn nth_login_failure(
+        &self,
+        scope: FailureScope<'_>,
+        n: u32,
+        since: Timestamp,
+    ) -> StoreResult<Option<Timestamp>>;
 
     async fn create_event(&self, event: NewEvent, now: Timestamp) -> StoreResult<Event>;
     async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>>;

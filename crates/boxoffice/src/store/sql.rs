@@ -16,7 +16,7 @@ use super::rows::{
     BookingRow, EventRow, InventoryRow, LockRow, ReleasedRow, UserRow, booking_columns,
     event_columns, lock_columns, user_columns,
 };
-use super::{ConfirmOutcome, LockOutcome, Store, StoreError, StoreResult};
+use super::{ConfirmOutcome, FailureScope, LockOutcome, Store, StoreError, StoreResult};
 use crate::domain::{
     Booking, BookingQuery, BookingStatus, Event, EventChanges, EventQuery, Inventory,
     LockExtension, LockRequest, LockStatus, NewEvent, NewUser, ObjectId, Page, PaymentForce,
@@ -90,8 +90,8 @@ mod lists;
 
 pub struct SqlStore {
     dialect: Dialect,
-    writer: AnyPool,
-    reader: AnyPool,
+    pub(super) writer: AnyPool,
+    pub(super) reader: AnyPool,
     sql: Statements,
 }
 
@@ -517,6 +517,34 @@ impl Store for SqlStore {
         .fetch_optional(&self.reader)
         .await?;
         row.map(User::try_from).transpose()
+    }
+
+    async fn user_by_email_key(&self, email_key: &str) -> StoreResult<Option<User>> {
+        self.user_by_email_key_in(email_key).await
+    }
+
+    async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool> {
+        self.upsert_admin_in(admin, now).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        email_key: &str,
+        client: &str,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> StoreResult<()> {
+        self.record_login_failure_in(email_key, client, at, forget_before)
+            .await
+    }
+
+    async fn nth_login_failure(
+        &self,
+        scope: FailureScope<'_>,
+        n: u32,
+        since: Timestamp,
+    ) -> StoreResult<Option<Timestamp>> {
+        self.nth_login_failure_in(scope, n, since).await
     }
 
     async fn create_event(&self, event: NewEvent, now: Timestamp) -> StoreResult<Event> {

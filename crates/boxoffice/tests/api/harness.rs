@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use boxoffice::app::Application;
-use boxoffice::config::{AuthMode, Config, LogFormat};
+use boxoffice::config::{AuthMode, Config, LogFormat, Protection};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -48,6 +48,30 @@ macro_rules! backend_tests {
     };
 }
 
+/// The signing secret of every jwt-mode test server (tests mint their own tokens with it).
+pub const TEST_JWT_SECRET: &str = "boxoffice-test-secret-of-at-least-32-bytes";
+/// The admin that jwt-mode test servers are started with.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+/// The password of the accounts that `register_account` makes.
+pub const PASSWORD: &str = "securepass123";
+
+/// `AUTH_MODE=jwt`, with the test secret and the test admin.
+pub fn jwt_mode(config: &mut Config) {
+    config.auth_mode = Some(AuthMode::Jwt);
+    config.jwt_secret = Some(TEST_JWT_SECRET.to_owned());
+    config.admin_email = Some(ADMIN_EMAIL.to_owned());
+    config.admin_password = Some(ADMIN_PASSWORD.to_owned());
+}
+
+/// A registered user and how to log in as them.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+}
+
 /// Settings a test may change before the server starts.
 pub fn test_config() -> Config {
     Config {
@@ -68,6 +92,7 @@ pub fn test_config() -> Config {
         request_timeout_ms: 30_000,
         log: "warn".to_owned(),
         log_format: LogFormat::Text,
+        protection: Protection::default(),
     }
 }
 
@@ -163,6 +188,11 @@ pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server in `AUTH_MODE=jwt` with the test admin.
+    pub async fn spawn_jwt(backend: Backend) -> Self {
+        Self::spawn_with(backend, jwt_mode).await
     }
 
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
@@ -304,6 +334,74 @@ impl TestApp {
         self.get(&format!("{path}?{}", query.join("&"))).await
     }
 
+    /// Any request, with a bearer token if given, and a JSON body if given.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/api/users/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs in, asserting success; the bearer token.
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let reply = self.login(email, password).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.data()["token"].as_str().expect("a token").to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.token(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Registers a user with a unique email and the password [`PASSWORD`].
+    pub async fn register_account(&self, name: &str) -> Account {
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase(),
+            boxoffice::domain::ObjectId::generate()
+        );
+        let reply = self
+            .post(
+                "/api/users/register",
+                json!({"name": name, "email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        Account {
+            id: reply.id(),
+            email,
+            password: PASSWORD.to_owned(),
+        }
+    }
+
     // The seed's steps, each asserting its success status.
 
     pub async fn register(&self, name: &str) -> String {
@@ -386,6 +484,16 @@ impl TestApp {
     /// The inventory, asserted consistent (the counter agrees with the rows).
     pub async fn inventory(&self, event: &str) -> Value {
         let reply = self.get(&format!("/api/events/{event}/inventory")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.data()["consistent"], true, "{}", reply.body);
+        reply.data().clone()
+    }
+
+    /// [`Self::inventory`] with a bearer token (jwt mode: admins only).
+    pub async fn inventory_as(&self, token: &str, event: &str) -> Value {
+        let reply = self
+            .get_as(token, &format!("/api/events/{event}/inventory"))
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         assert_eq!(reply.data()["consistent"], true, "{}", reply.body);
         reply.data().clone()

@@ -1,0 +1,230 @@
+//! Who may call each route. Every route states its [`Access`] where it is declared:
+//!
+//! ```text
+//! .route("/api/events", Access::Admin.on(post(create_event)))
+//! ```
+//!
+//! and a layer on that route enforces it before the handler runs, then hands the handler the
+//! [`Caller`] (an extractor) for the ownership checks that depend on the data: a user's own
+//! locks and bookings, or a profile. A handler that asks for a `Caller` on a route that never
+//! declared its access fails closed with a 500, so a forgotten declaration cannot open a route
+//! that needs the caller.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+
+use super::ApiError;
+use crate::auth::{Caller, Tokens};
+use crate::config::AuthMode;
+use crate::domain::Role;
+
+/// What a route asks of its caller (in `AUTH_MODE=jwt`; in open mode everything is allowed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without a token; the token, if sent, is not even looked at.
+    Public,
+    /// A valid bearer token of any role. Ownership is then the handler's to check.
+    Authenticated,
+    /// A valid bearer token with role `admin`.
+    Admin,
+}
+
+impl Access {
+    /// `route`, callable only by callers this access admits. Several methods of one path may
+    /// each declare their own: `.route(p, Access::Public.on(get(a)))` and
+    /// `.route(p, Access::Admin.on(patch(b)))` merge.
+    pub fn on<S: Clone + Send + Sync + 'static>(self, route: MethodRouter<S>) -> MethodRouter<S> {
+        route.route_layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| admit(self, request, next),
+        ))
+    }
+}
+
+/// Turns requests into callers: the mode in force, and the keys of login tokens.
+pub struct Authenticator {
+    pub mode: AuthMode,
+    pub tokens: Tokens,
+    /// An Argon2id hash (with the parameters of real ones) that logins for unknown emails are
+    /// checked against, so that they take as long as logins with a wrong password.
+    pub dummy_password_hash: String,
+}
+
+impl Authenticator {
+    /// The caller a request acts as on a route with `access`, or why it may not call it.
+    pub fn caller(&self, access: Access, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        if self.mode == AuthMode::Open {
+            return Ok(Caller::Anyone);
+        }
+        if access == Access::Public {
+            return Ok(Caller::Anonymous);
+        }
+        let token = bearer_token(headers)?;
+        let (id, role) = self.tokens.verify(token).map_err(|error| {
+            tracing::debug!(%error, "bearer token refused");
+            ApiError::InvalidToken
+        })?;
+        if access == Access::Admin && role != Role::Admin {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(Caller::User { id, role })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case, RFC 7235).
+fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+            let token = token.trim();
+            if token.is_empty() {
+                Err(ApiError::Unauthenticated)
+            } else {
+                Ok(token)
+            }
+        }
+        _ => Err(ApiError::Unauthenticated),
+    }
+}
+
+async fn admit(access: Access, mut request: Request, next: Next) -> Response {
+    let Some(authenticator) = request.extensions().get::<Arc<Authenticator>>().cloned() else {
+        return ApiError::Internal(anyhow::anyhow!(
+            "no Authenticator in the request extensions"
+        ))
+        .into_response();
+    };
+    match authenticator.caller(access, request.headers()) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().copied().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "{} {} asks for the caller but declares no Access",
+                parts.method,
+                parts.uri.path()
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{HeaderValue, StatusCode};
+    use axum::routing::{get, post};
+    use axum::{Extension, Router};
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::domain::{ObjectId, Timestamp, User};
+
+    #[tokio::test]
+    async fn methods_of_one_path_keep_their_own_access() {
+        let tokens = Tokens::new(&[1; 32], 60);
+        let token = |role| {
+            let now = Timestamp::now();
+            let user = User {
+                id: ObjectId::generate(),
+                name: "A".to_owned(),
+                email: "a@example.com".to_owned(),
+                role,
+                password_hash: String::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            tokens.issue(&user, now).unwrap().token
+        };
+        let (user, admin) = (token(Role::User), token(Role::Admin));
+        let authenticator = Arc::new(Authenticator {
+            mode: AuthMode::Jwt,
+            tokens,
+            dummy_password_hash: String::new(),
+        });
+        let router = Router::new()
+            .route("/thing", Access::Public.on(get(async || "read")))
+            .route("/thing", Access::Admin.on(post(async || "changed")))
+            .route(
+                "/mine",
+                Access::Authenticated.on(get(async |caller: Caller| {
+                    format!("{:?}", caller.user_id().is_some())
+                })),
+            )
+            .route("/forgot", get(async |_caller: Caller| "never"))
+            .layer(Extension(authenticator));
+        let status = |method: &str, path: &str, token: Option<&str>| {
+            let mut request = Request::builder().method(method).uri(path);
+            if let Some(token) = token {
+                request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let router = router.clone();
+            async move {
+                router
+                    .oneshot(request.body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(status("GET", "/thing", None).await, StatusCode::OK);
+        assert_eq!(
+            status("POST", "/thing", None).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status("POST", "/thing", Some(&user)).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(status("POST", "/thing", Some(&admin)).await, StatusCode::OK);
+        assert_eq!(status("GET", "/mine", None).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(status("GET", "/mine", Some(&user)).await, StatusCode::OK);
+        // A handler that wants the caller on a route without declared access fails closed.
+        assert_eq!(
+            status("GET", "/forgot", Some(&admin)).await,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    fn headers(authorization: &[&'static str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in authorization {
+            headers.append(AUTHORIZATION, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn only_one_well_formed_bearer_header_yields_a_token() {
+        assert_eq!(bearer_token(&headers(&["Bearer abc"])).unwrap(), "abc");
+        assert_eq!(bearer_token(&headers(&["bearer  abc "])).unwrap(), "abc");
+        for bad in [
+            &[][..],
+            &["Bearer"],
+            &["Bearer "],
+            &["Basic abc"],
+            &["abc"],
+            &["Bearer a", "Bearer b"],
+        ] {
+            assert!(bearer_token(&headers(bad)).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! POST /api/users/login: email and password in, a bearer token out; failures throttled per
+//! email and per client address (see `auth::throttle`).
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use serde::Serialize;
+
+use super::access::Access;
+use super::protection::ClientAddress;
+use super::views::{Data, UserView, data};
+use super::{ApiError, AppState, JsonObject};
+use crate::auth::{self, LOGIN_WINDOW_SECONDS, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_EMAIL};
+use crate::domain::{Rejection, Timestamp, email_key};
+use crate::password;
+use crate::store::FailureScope;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/users/login", Access::Public.on(post(login)))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoggedIn {
+    token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    user: UserView,
+}
+
+/// A wrong password and an unknown email get the same answer, after the same work: an unknown
+/// email is checked against a dummy hash. In open mode the route answers too (with a token
+/// that open mode does not need), so clients can be written once for both modes.
+async fn login(
+    State(app): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    body: JsonObject,
+) -> Result<axum::Json<Data<LoggedIn>>, ApiError> {
+    let (Some(email), Some(password)) =
+        (body.required_text("email"), body.required_text("password"))
+    else {
+        return Err(Rejection::invalid("email and password are required").into());
+    };
+    let key = email_key(email);
+    let client = client.to_string();
+    let now = Timestamp::now();
+    let since = now.plus_seconds(-LOGIN_WINDOW_SECONDS);
+    let store = &app.store;
+    let email_nth = store
+        .nth_login_failure(FailureScope::Email(&key), MAX_FAILURES_PER_EMAIL, since)
+        .await?;
+    let client_nth = store
+        .nth_login_failure(
+            FailureScope::Client(&client),
+            MAX_FAILURES_PER_CLIENT,
+            since,
+        )
+        .await?;
+    if let Some(retry_at) = auth::retry_at(email_nth, client_nth) {
+        // Whole seconds, rounded up, and at least one: what Retry-After can say.
+        let wait_millis = u64::try_from(retry_at.millis() - now.millis()).unwrap_or(0);
+        return Err(ApiError::TooManyLoginAttempts {
+            retry_after_seconds: wait_millis.div_ceil(1000).max(1),
+        });
+    }
+
+    let user = store.user_by_email_key(&key).await?;
+    let hash = user.as_ref().map_or_else(
+        || app.auth.dummy_password_hash.clone(),
+        |user| user.password_hash.clone(),
+    );
+    let matches = password::verify(password.to_owned(), hash)
+        .await
+        .map_err(ApiError::Internal)?;
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            store
+                .record_login_failure(&key, &client, now, since)
+                .await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    let issued = app
+        .auth
+        .tokens
+        .issue(&user, now)
+        .map_err(ApiError::Internal)?;
+    Ok(data(LoggedIn {
+        token: issued.token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        user: user.into(),
+    }))
+}
