@@ -6,14 +6,27 @@ use crate::domain::{NewUser, ObjectId, Timestamp, User, email_key};
 
 impl SqlStore {
     pub(super) async fn user_by_email_key_in(&self, email_key: &str) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE email_key = $1"
-        ))
-        .bind(email_key.to_owned())
-        .fetch_optional(&self.reader)
-        .await?;
+        self.user_where(
+            concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE email_key = $1"
+            ),
+            email_key.to_owned(),
+        )
+        .await
+    }
+
+    /// The user a one-parameter query names, if any.
+    pub(super) async fn user_where(
+        &self,
+        query: &'static str,
+        key: String,
+    ) -> StoreResult<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(query)
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?;
         row.map(User::try_from).transpose()
     }
 

@@ -13,8 +13,8 @@ use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Transaction};
 
 use super::dialect::{Dialect, PoolSettings, Pools};
 use super::rows::{
-    BookingRow, EventRow, InventoryRow, LockRow, ReleasedRow, UserRow, booking_columns,
-    event_columns, lock_columns, user_columns,
+    BookingRow, EventRow, InventoryRow, LockRow, ReleasedRow, booking_columns, event_columns,
+    lock_columns, user_columns,
 };
 use super::{ConfirmOutcome, FailureScope, LockOutcome, Store, StoreError, StoreResult};
 use crate::domain::{
@@ -508,15 +508,11 @@ impl Store for SqlStore {
     }
 
     async fn user(&self, id: ObjectId) -> StoreResult<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
-        row.map(User::try_from).transpose()
+        self.user_where(
+            concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"),
+            id.to_string(),
+        )
+        .await
     }
 
     async fn user_by_email_key(&self, email_key: &str) -> StoreResult<Option<User>> {
@@ -739,6 +735,21 @@ impl SqlStore {
         }
     }
 
+    /// A booking, locked until the transaction ends (PostgreSQL) or under the write lock
+    /// (SQLite): payments and cancellations of one booking take turns.
+    async fn booking_for_update(
+        &self,
+        tx: &mut Tx,
+        booking_id: ObjectId,
+    ) -> StoreResult<Option<Booking>> {
+        let row: Option<BookingRow> =
+            sqlx::query_as(AssertSqlSafe(self.sql.booking_for_update.clone()))
+                .bind(booking_id.to_string())
+                .fetch_optional(&mut **tx)
+                .await?;
+        row.map(Booking::try_from).transpose()
+    }
+
     async fn settle_payment_in(
         &self,
         tx: &mut Tx,
@@ -747,12 +758,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Decision<Booking>> {
         {
-            let row: Option<BookingRow> =
-                sqlx::query_as(AssertSqlSafe(self.sql.booking_for_update.clone()))
-                    .bind(booking_id.to_string())
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            let Some(booking) = row.map(Booking::try_from).transpose()? else {
+            let Some(booking) = self.booking_for_update(tx, booking_id).await? else {
                 return Ok(Err(Rejection::BookingNotFound));
             };
             if booking.status != BookingStatus::PaymentPending {

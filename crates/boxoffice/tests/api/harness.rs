@@ -405,19 +405,7 @@ impl TestApp {
     // The seed's steps, each asserting its success status.
 
     pub async fn register(&self, name: &str) -> String {
-        let email = format!(
-            "{}-{}@example.com",
-            name.to_lowercase(),
-            boxoffice::domain::ObjectId::generate()
-        );
-        let reply = self
-            .post(
-                "/api/users/register",
-                json!({"name": name, "email": email, "password": "securepass123"}),
-            )
-            .await;
-        assert_eq!(reply.status, 201, "{}", reply.body);
-        reply.id()
+        self.register_account(name).await.id
     }
 
     pub async fn create_event(&self, total_seats: i64) -> String {

@@ -11,7 +11,7 @@ use crate::domain::{
     Booking, BookingStatus, Event, EventChanges, LockExtension, LockStatus, ObjectId,
     REFUND_OUTCOME, Rejection, SeatLock, Timestamp,
 };
-use crate::store::rows::{BookingRow, EventRow, LockRow, event_columns, lock_columns};
+use crate::store::rows::{EventRow, LockRow, event_columns, lock_columns};
 use crate::store::{StoreError, StoreResult};
 
 impl SqlStore {
@@ -23,12 +23,7 @@ impl SqlStore {
     ) -> StoreResult<Decision<Booking>> {
         // Locked (PostgreSQL) or under the write lock (SQLite): a payment of the same booking
         // waits for this transaction, and then finds it CANCELLED.
-        let row: Option<BookingRow> =
-            sqlx::query_as(AssertSqlSafe(self.sql.booking_for_update.clone()))
-                .bind(booking_id.to_string())
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some(booking) = row.map(Booking::try_from).transpose()? else {
+        let Some(booking) = self.booking_for_update(tx, booking_id).await? else {
             return Ok(Err(Rejection::BookingNotFound));
         };
         if booking.payment_window_closed(now) {
