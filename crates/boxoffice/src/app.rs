@@ -11,9 +11,9 @@ use tokio::sync::watch;
 
 use crate::config::{AuthMode, Config};
 use crate::domain::Timestamp;
-use crate::sweeper;
 use crate::http::{self, AppState, HttpSettings};
 use crate::store::{PoolSettings, SqlStore};
+use crate::sweeper;
 
 pub struct Application {
     listener: TcpListener,
