@@ -32,6 +32,12 @@ pub struct Cli {
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     pub duration: f64,
 
+    /// Pace the clients to this many steps a second in all (a step is one request, or one
+    /// lock → confirm → pay), instead of each sending as fast as it gets answers. Latency then
+    /// counts from when a request was due, so a server that falls behind shows it.
+    #[arg(long, value_parser = positive_rate)]
+    pub rate: Option<f64>,
+
     /// Seats of each event created. Default: 1000000000 for hot-lock (it never sells out),
     /// 1000 for flash-sale, 1000000 for flow and mixed.
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
@@ -80,6 +86,13 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     match text.trim_end_matches('s').parse::<f64>() {
         Ok(s) if s > 0.0 && s.is_finite() && s <= 86_400.0 => Ok(s),
         _ => Err("expected a number of seconds, more than 0".to_owned()),
+    }
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err("expected a rate in steps per second, more than 0".to_owned()),
     }
 }
 

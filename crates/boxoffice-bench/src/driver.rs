@@ -67,6 +67,9 @@ pub struct Io {
     /// This client's index, and how many requests it has made (for unique keys).
     pub index: usize,
     sequence: u64,
+    /// With `--rate`: when the step's first request was due. Its latency counts from then, so
+    /// that a server falling behind shows in the latencies (no coordinated omission).
+    due: Option<Instant>,
 }
 
 impl Io {
@@ -76,7 +79,7 @@ impl Io {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> (Result<Reply, String>, Duration) {
-        let started = Instant::now();
+        let started = self.due.take().unwrap_or_else(Instant::now);
         let reply = self.client.send(method, path, body).await;
         let latency = started.elapsed();
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
@@ -109,6 +112,8 @@ pub struct RunOptions {
     pub duration: Duration,
     pub progress: bool,
     pub seed: u64,
+    /// Steps per second for all clients together; `None` runs each client flat out.
+    pub rate: Option<f64>,
 }
 
 pub async fn drive<W: Worker>(
@@ -142,10 +147,21 @@ pub async fn drive<W: Worker>(
             start,
             index,
             sequence: 0,
+            due: None,
         };
+        // Paced clients start evenly spread over one interval.
+        let interval = options
+            .rate
+            .map(|rate| Duration::from_secs_f64(options.clients as f64 / rate));
+        let mut next = interval.map(|i| start + i.mul_f64(index as f64 / options.clients as f64));
         tasks.push(tokio::spawn(async move {
             let mut stopped_itself = false;
             while Instant::now() < deadline && !io.shared.stopped() {
+                if let (Some(due), Some(interval)) = (next, interval) {
+                    tokio::time::sleep_until(due.into()).await;
+                    io.due = Some(due);
+                    next = Some(due + interval);
+                }
                 if worker.step(&mut io).await == Flow::Stop {
                     stopped_itself = true;
                     break;

@@ -62,10 +62,14 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         duration: Duration::from_secs_f64(cli.duration),
         progress: !cli.quiet,
         seed: cli.seed,
+        rate: cli.rate,
     };
     let server_pid = cli.server_pid.map(|pid| pid.to_string());
     let server_cpu_before = server_pid.as_deref().and_then(usage::cpu_seconds);
     let bench_cpu_before = usage::cpu_seconds("self");
+    let rss_before = server_pid
+        .as_deref()
+        .and_then(|pid| usage::status_kib(pid, "VmRSS"));
     let rss_peak = Arc::new(AtomicU64::new(0));
     let sampler = server_pid
         .clone()
@@ -87,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 pid,
                 cpu_seconds,
                 cpu_percent: 100.0 * cpu_seconds / run.elapsed.as_secs_f64().max(1e-9),
+                rss_before_kib: rss_before,
                 rss_peak_kib: (peak > 0).then_some(peak),
                 vm_hwm_kib: usage::status_kib(pid_text, "VmHWM"),
             })
@@ -111,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             events: setup.events.len(),
             seats_per_event: plan.seats,
             duration: options.duration,
+            rate: cli.rate,
             elapsed: run.elapsed,
             ended: ended.to_owned(),
             bench_cpu_seconds: bench_cpu,

@@ -22,6 +22,8 @@ pub struct Report {
     pub events: usize,
     pub seats_per_event: i64,
     pub duration_s: f64,
+    /// `--rate`: steps a second asked for, when the clients were paced.
+    pub target_rate_per_s: Option<f64>,
     pub elapsed_s: f64,
     /// `duration`, `sold out` (hot-lock), or `all clients refused` (flash-sale).
     pub ended: String,
@@ -74,6 +76,7 @@ pub struct RunInfo {
     pub events: usize,
     pub seats_per_event: i64,
     pub duration: Duration,
+    pub rate: Option<f64>,
     pub elapsed: Duration,
     pub ended: String,
     pub bench_cpu_seconds: Option<f64>,
@@ -128,6 +131,7 @@ impl Report {
             events: info.events,
             seats_per_event: info.seats_per_event,
             duration_s: info.duration.as_secs_f64(),
+            target_rate_per_s: info.rate,
             elapsed_s: info.elapsed.as_secs_f64(),
             ended: info.ended,
             requests,
@@ -162,9 +166,13 @@ impl Report {
             "boxoffice-bench{label}: {} against {} ({} client, {} clients, {} users)",
             self.scenario, self.url, self.client, self.clients, self.users
         );
+        let paced = self
+            .target_rate_per_s
+            .map(|r| format!(", paced at {r:.0} steps/s"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "ran {:.2} s of {:.0} s (ended: {})",
+            "ran {:.2} s of {:.0} s (ended: {}{paced})",
             self.elapsed_s, self.duration_s, self.ended
         );
         let _ = writeln!(
@@ -232,10 +240,12 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "server pid {}: CPU {:.2} s ({:.0} % of one core), RSS peak {}, VmHWM {}",
+                "server pid {}: CPU {:.2} s ({:.0} % of one core), RSS {} at start, peak {}, \
+                 VmHWM {}",
                 server.pid,
                 server.cpu_seconds,
                 server.cpu_percent,
+                kib(server.rss_before_kib),
                 kib(server.rss_peak_kib),
                 kib(server.vm_hwm_kib)
             );
@@ -326,6 +336,7 @@ mod tests {
             events: 1,
             seats_per_event: 100,
             duration: Duration::from_secs(10),
+            rate: None,
             elapsed: Duration::from_secs(2),
             ended: "all clients refused".into(),
             bench_cpu_seconds: Some(0.5),

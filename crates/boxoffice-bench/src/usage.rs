@@ -43,6 +43,8 @@ pub struct ServerUsage {
     /// CPU seconds the server used during the run, and that as a share of one core.
     pub cpu_seconds: f64,
     pub cpu_percent: f64,
+    /// Resident memory when the run started (after set-up).
+    pub rss_before_kib: Option<u64>,
     /// Highest resident memory seen while sampling once a second during the run.
     pub rss_peak_kib: Option<u64>,
     /// The kernel's high-water mark of resident memory since the server started.
