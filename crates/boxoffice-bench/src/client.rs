@@ -80,9 +80,9 @@ pub struct Reply {
 /// Builds clients for the tasks; one per task.
 #[derive(Clone)]
 pub struct ClientFactory {
-    kind: ClientKind,
     target: Target,
     timeout: Duration,
+    /// The pooled client every task shares, with `--client reqwest`.
     shared: Option<reqwest::Client>,
 }
 
@@ -105,7 +105,6 @@ impl ClientFactory {
             ),
         };
         Ok(Self {
-            kind,
             target,
             timeout,
             shared,
@@ -113,12 +112,12 @@ impl ClientFactory {
     }
 
     pub fn client(&self) -> Client {
-        match (&self.shared, self.kind) {
-            (Some(client), _) => Client::Reqwest {
+        match &self.shared {
+            Some(client) => Client::Reqwest {
                 client: client.clone(),
                 base: self.target.base_url(),
             },
-            (None, _) => Client::Hyper(HyperConnection {
+            None => Client::Hyper(HyperConnection {
                 authority: self.target.authority.clone(),
                 host: HeaderValue::from_str(&self.target.authority)
                     .unwrap_or_else(|_| HeaderValue::from_static("localhost")),

@@ -83,6 +83,10 @@ impl Io {
         let reply = self.client.send(method, path, body).await;
         let latency = started.elapsed();
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
+        if reply.is_err() {
+            // No answer (server down, connection refused): do not spin on reconnecting.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         (reply, latency)
     }
 
