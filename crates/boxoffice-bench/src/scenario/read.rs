@@ -1,0 +1,11 @@
+use crate::api;
+use crate::driver::{self, Flow, Io};
+
+pub struct Worker;
+
+impl driver::Worker for Worker {
+    async fn step(&mut self, io: &mut Io) -> Flow {
+        api::read_event(io, 0).await;
+        Flow::Continue
+    }
+}
