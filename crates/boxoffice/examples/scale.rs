@@ -33,8 +33,17 @@ async fn main() -> anyhow::Result<()> {
     let lapsed: usize = value("--lapsed").map_or(Ok(1_000), |v| v.parse())?;
     let lookups: usize = value("--lookups").map_or(Ok(2_000), |v| v.parse())?;
 
-    let cli = Cli::parse_from(["boxoffice", "--database-url", &url, "--port", "0", "--log", "warn",
-                               "--sweep-interval-ms", "3600000"]);
+    let cli = Cli::parse_from([
+        "boxoffice",
+        "--database-url",
+        &url,
+        "--port",
+        "0",
+        "--log",
+        "warn",
+        "--sweep-interval-ms",
+        "3600000",
+    ]);
     let store = SqlStore::connect(&url, &cli.config.pool_settings()).await?;
     let now = Timestamp::now();
     let user = store
@@ -63,7 +72,10 @@ async fn main() -> anyhow::Result<()> {
         .await?;
 
     let seeding = Instant::now();
-    let pool: AnyPool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await?;
+    let pool: AnyPool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await?;
     let (lock_ids, booking_ids) = seed(&pool, &event.id, &user.id, rows, lapsed, now).await?;
     let seeded = seeding.elapsed();
 
@@ -89,7 +101,11 @@ async fn main() -> anyhow::Result<()> {
 
     println!(
         "| {} | {} | {} | {:.1} s | {:.0} ms | {} | {:.0} ms | {} | {} | {} | {} |",
-        if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" },
+        if url.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        },
         rows + lapsed,
         lapsed,
         seeded.as_secs_f64(),
@@ -137,7 +153,9 @@ async fn seed(
             } else {
                 ("EXPIRED", None)
             };
-            let booking_sql = booking.as_ref().map_or("NULL".to_owned(), |b| format!("'{b}'"));
+            let booking_sql = booking
+                .as_ref()
+                .map_or("NULL".to_owned(), |b| format!("'{b}'"));
             locks.push(format!(
                 "('{id}', '{event}', '{user}', 1, '{status}', {past}, 'k{i}', {booking_sql}, {past}, {past})"
             ));
@@ -179,7 +197,12 @@ async fn seed(
     )))
     .execute(pool)
     .await?;
-    if pool.connect_options().database_url.scheme().starts_with("postgres") {
+    if pool
+        .connect_options()
+        .database_url
+        .scheme()
+        .starts_with("postgres")
+    {
         sqlx::query("ANALYZE").execute(pool).await?;
     }
     Ok((lock_ids, booking_ids))
@@ -201,8 +224,15 @@ async fn time_gets(
         seed ^= seed << 17;
         let id = &ids[(seed % ids.len() as u64) as usize];
         let started = Instant::now();
-        let response = client.get(format!("{base}/api/{resource}/{id}")).send().await?;
-        anyhow::ensure!(response.status() == 200, "GET {resource}/{id}: {}", response.status());
+        let response = client
+            .get(format!("{base}/api/{resource}/{id}"))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status() == 200,
+            "GET {resource}/{id}: {}",
+            response.status()
+        );
         response.bytes().await?;
         samples.push(started.elapsed());
     }
