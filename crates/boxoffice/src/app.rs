@@ -16,6 +16,7 @@ use crate::http::{self, AppState, Authenticator, HttpSettings};
 use crate::password;
 use crate::store::SqlStore;
 use crate::sweeper;
+use crate::telemetry;
 
 pub struct Application {
     listener: TcpListener,
@@ -30,6 +31,8 @@ impl Application {
     /// Connects to the database (migrating it), and binds the listener; port 0 picks a free
     /// port, which is how the tests start one server each.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        // Before anything records a metric: what is recorded without a recorder is lost.
+        telemetry::handle();
         let auth_mode = config.effective_auth_mode().map_err(anyhow::Error::msg)?;
         config.check_lock_lifetimes().map_err(anyhow::Error::msg)?;
         let protection = &config.protection;
@@ -115,6 +118,7 @@ impl Application {
             self.sweep_interval,
             stopped.clone(),
         ));
+        let upkeep = tokio::spawn(metrics_upkeep(stopped.clone()));
         // The peer address is the client's unless a trusted proxy says otherwise; login
         // throttling and the request limit count by it.
         let service = self
@@ -139,9 +143,21 @@ impl Application {
         if let Err(error) = sweeper.await {
             tracing::error!(%error, "the sweeper task failed");
         }
+        let _ = upkeep.await;
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Keeps the metrics' histograms from growing between scrapes, until `stop` turns true.
+async fn metrics_upkeep(mut stop: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => telemetry::run_upkeep(),
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
     }
 }
 
@@ -160,6 +176,7 @@ async fn authenticator(config: &Config, mode: AuthMode) -> anyhow::Result<Authen
         mode,
         tokens,
         dummy_password_hash,
+        metrics_token: config.protection.metrics_token.clone(),
     })
 }
 

@@ -197,6 +197,28 @@ pub struct Protection {
         global = true
     )]
     pub trusted_proxies: Vec<IpAddr>,
+
+    /// Bearer token that a Prometheus scraper sends to read `GET /metrics` (at least 16
+    /// characters). Unset: `/metrics` is public in open mode and for admins in jwt mode.
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        value_name = "METRICS_TOKEN",
+        hide_env_values = true,
+        value_parser = parse_metrics_token,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
+}
+
+fn parse_metrics_token(text: &str) -> Result<String, String> {
+    if text.chars().count() < 16 {
+        return Err("METRICS_TOKEN must be at least 16 characters".to_owned());
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("METRICS_TOKEN must not contain spaces or control characters".to_owned());
+    }
+    Ok(text.to_owned())
 }
 
 /// The request limit in force, if any.

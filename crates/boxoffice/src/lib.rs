@@ -9,3 +9,4 @@ pub mod http;
 pub mod password;
 pub mod store;
 pub mod sweeper;
+pub mod telemetry;

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::domain::Timestamp;
 use crate::store::{Expired, SWEEP_BATCH, SqlStore, StoreResult};
+use crate::telemetry;
 
 /// What one sweep did, and how long its longest write transaction took.
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,7 +33,9 @@ pub async fn sweep(
     loop {
         let batch_started = Instant::now();
         let batch = store.expire_lapsed(now, SWEEP_BATCH).await?;
-        sweep.longest_batch = sweep.longest_batch.max(batch_started.elapsed());
+        let batch_elapsed = batch_started.elapsed();
+        telemetry::sweep_batch(batch_elapsed, &batch);
+        sweep.longest_batch = sweep.longest_batch.max(batch_elapsed);
         sweep.batches += 1;
         sweep.expired.locks += batch.locks;
         sweep.expired.bookings += batch.bookings;

@@ -9,6 +9,15 @@
 //! locks and bookings, or a profile. A handler that asks for a `Caller` on a route that never
 //! declared its access fails closed with a 500, so a forgotten declaration cannot open a route
 //! that needs the caller.
+//!
+//! Documented routes declare their access on the output of utoipa-axum's `routes!`:
+//!
+//! ```text
+//! .routes(Access::Admin.routes(routes!(create_event)))
+//! ```
+//!
+//! which both guards the method router and writes the matching security requirement (and the
+//! 401/403 answers) into the OpenAPI operation, so the spec cannot disagree with the guard.
 
 use std::sync::Arc;
 
@@ -19,8 +28,9 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use utoipa_axum::router::UtoipaMethodRouter;
 
-use super::ApiError;
+use super::{ApiError, openapi};
 use crate::auth::{Caller, Tokens};
 use crate::config::AuthMode;
 use crate::domain::Role;
@@ -34,6 +44,10 @@ pub enum Access {
     Authenticated,
     /// A valid bearer token with role `admin`.
     Admin,
+    /// The metrics scraper: `Authorization: Bearer <METRICS_TOKEN>` when `METRICS_TOKEN` is set
+    /// (in either mode); otherwise anyone in open mode, and admins in jwt mode. An admin's
+    /// token is accepted in jwt mode even with `METRICS_TOKEN` set.
+    Metrics,
 }
 
 impl Access {
@@ -45,6 +59,21 @@ impl Access {
             move |request: Request, next: Next| admit(self, request, next),
         ))
     }
+
+    /// Like [`Access::on`] for handlers documented with `#[utoipa::path]` and collected by
+    /// `utoipa_axum::routes!`: guards their method router and records the same access in their
+    /// OpenAPI operations (security requirement, 401 and 403 answers).
+    pub fn routes<S: Clone + Send + Sync + 'static>(
+        self,
+        (schemas, mut paths, router): UtoipaMethodRouter<S>,
+    ) -> UtoipaMethodRouter<S> {
+        for item in paths.paths.values_mut() {
+            for operation in openapi::operations_mut(item) {
+                openapi::declare_access(operation, self);
+            }
+        }
+        (schemas, paths, self.on(router))
+    }
 }
 
 /// Turns requests into callers: the mode in force, and the keys of login tokens.
@@ -54,11 +83,24 @@ pub struct Authenticator {
     /// An Argon2id hash (with the parameters of real ones) that logins for unknown emails are
     /// checked against, so that they take as long as logins with a wrong password.
     pub dummy_password_hash: String,
+    /// The bearer token that admits a metrics scraper to `GET /metrics` (`METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
 }
 
 impl Authenticator {
     /// The caller a request acts as on a route with `access`, or why it may not call it.
     pub fn caller(&self, access: Access, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        if let (Access::Metrics, Some(expected)) = (access, &self.metrics_token) {
+            match bearer_token(headers) {
+                Ok(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
+                    return Ok(Caller::Anonymous);
+                }
+                // In open mode the token is the only way in; in jwt mode an admin's is another.
+                Ok(_) if self.mode == AuthMode::Open => return Err(ApiError::InvalidToken),
+                Err(error) if self.mode == AuthMode::Open => return Err(error),
+                _ => {}
+            }
+        }
         if self.mode == AuthMode::Open {
             return Ok(Caller::Anyone);
         }
@@ -70,7 +112,7 @@ impl Authenticator {
             tracing::debug!(%error, "bearer token refused");
             ApiError::InvalidToken
         })?;
-        if access == Access::Admin && role != Role::Admin {
+        if matches!(access, Access::Admin | Access::Metrics) && role != Role::Admin {
             return Err(ApiError::Forbidden);
         }
         Ok(Caller::User { id, role })
@@ -95,6 +137,11 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
         }
         _ => Err(ApiError::Unauthenticated),
     }
+}
+
+/// Equality that takes as long wherever the first difference is (the length is not secret).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 async fn admit(access: Access, mut request: Request, next: Next) -> Response {
@@ -159,6 +206,7 @@ mod tests {
             mode: AuthMode::Jwt,
             tokens,
             dummy_password_hash: String::new(),
+            metrics_token: None,
         });
         let router = Router::new()
             .route("/thing", Access::Public.on(get(async || "read")))

@@ -1,33 +1,33 @@
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::views::{BookingView, data};
+use super::error::ErrorBody;
+use super::views::{BookingView, Data, bodies, data};
 use super::{
     Access, ApiError, AppState, JsonObject, ensure_owns_booking, parse_id, replayed_header,
 };
 use crate::auth::Caller;
 use crate::domain::{ObjectId, Rejection, Timestamp};
+use crate::telemetry;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/bookings/confirm",
-            Access::Authenticated.on(post(confirm)),
-        )
-        .route("/api/bookings/{id}", Access::Authenticated.on(get(booking)))
-        .route(
-            "/api/bookings/{id}/cancel",
-            Access::Authenticated.on(post(cancel)),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(Access::Authenticated.routes(routes!(confirm)))
+        .routes(Access::Authenticated.routes(routes!(booking)))
+        .routes(Access::Authenticated.routes(routes!(cancel)))
 }
 
+const ID: &str = "The booking's id";
+
 /// The seed's shape for confirmation: `booking` instead of `data`.
-#[derive(Serialize)]
-struct Confirmed {
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
     success: bool,
     booking: BookingView,
 }
@@ -35,6 +35,16 @@ struct Confirmed {
 /// Turns a lock into a booking awaiting payment within `PAYMENT_TTL_SECONDS`. Confirming the
 /// same lock again returns the same booking (200, replayed) while it awaits payment. A user
 /// confirms only their own locks; someone else's is invalid, as if it did not exist.
+#[utoipa::path(post, path = "/api/bookings/confirm", tag = "bookings",
+    request_body = bodies::ConfirmBody,
+    responses(
+        (status = 201, description = "A booking awaiting payment", body = Confirmed),
+        (status = 200, description = "The booking this lock already made, while it awaits \
+            payment (replayed)", body = Confirmed,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 400, description = "`lockId is required`", body = ErrorBody),
+        (status = 404, description = "`INVALID_OR_EXPIRED_LOCK`", body = ErrorBody),
+    ))]
 async fn confirm(
     State(app): State<AppState>,
     caller: Caller,
@@ -60,6 +70,7 @@ async fn confirm(
     let (status, replayed) = if outcome.replayed {
         (StatusCode::OK, Some(replayed_header()))
     } else {
+        telemetry::booking_confirmed();
         (StatusCode::CREATED, None)
     };
     let body = Confirmed {
@@ -69,7 +80,13 @@ async fn confirm(
     Ok((status, replayed, Json(body)))
 }
 
-/// Someone else's booking is not found, as if it did not exist.
+/// A booking. Someone else's booking is not found, as if it did not exist.
+#[utoipa::path(get, path = "/api/bookings/{id}", tag = "bookings",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The booking", body = Data<BookingView>),
+        (status = 404, description = "`Booking not found`", body = ErrorBody),
+    ))]
 async fn booking(
     State(app): State<AppState>,
     caller: Caller,
@@ -87,6 +104,14 @@ async fn booking(
 
 /// Cancels a booking awaiting payment or paid, before its event starts: its seats go back,
 /// and a paid one is refunded. Needs no body.
+#[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "bookings",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The booking, CANCELLED", body = Data<BookingView>),
+        (status = 400, description = "`Cancellation not allowed in <STATUS> state`, `Event has \
+            already taken place`", body = ErrorBody),
+        (status = 404, description = "`Booking not found`", body = ErrorBody),
+    ))]
 async fn cancel(
     State(app): State<AppState>,
     caller: Caller,

@@ -70,7 +70,7 @@ impl ApiError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             Self::Rejected(rejection) => rejection.code(),
             Self::BadBody(_) => "BAD_REQUEST",
@@ -136,10 +136,15 @@ impl From<JsonRejection> for ApiError {
 }
 
 /// `{"success": false, "message": …, "code": …}`
-#[derive(Serialize)]
-struct ErrorBody {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(examples(json!({"success": false, "message": "Not enough available seats", "code": "NOT_ENOUGH_SEATS"})))]
+pub struct ErrorBody {
+    /// Always `false`.
     success: bool,
+    /// The seed's text (for people, and for clients of the seed that compare it).
     message: String,
+    /// A stable, machine-readable name of the error.
+    #[schema(value_type = String, examples("NOT_ENOUGH_SEATS"))]
     code: &'static str,
 }
 

@@ -1,37 +1,50 @@
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post};
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::views::{EventView, InventoryView, data, list};
+use super::error::ErrorBody;
+use super::views::{Data, EventView, InventoryView, List, bodies, data, list};
 use super::{Access, ApiError, AppState, JsonObject, QueryParams, parse_id};
 use crate::domain::{EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/events", Access::Admin.on(post(create_event)))
-        .route("/api/events", Access::Public.on(get(list_events)))
-        .route("/api/events/{id}", Access::Public.on(get(event)))
-        .route("/api/events/{id}", Access::Admin.on(patch(update_event)))
-        .route(
-            "/api/events/{id}/inventory",
-            Access::Admin.on(get(inventory)),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(Access::Admin.routes(routes!(create_event)))
+        .routes(Access::Public.routes(routes!(list_events)))
+        .routes(Access::Public.routes(routes!(event)))
+        .routes(Access::Admin.routes(routes!(update_event)))
+        .routes(Access::Admin.routes(routes!(inventory)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// Page size, 1 to 100 (default 20).
     limit: Option<String>,
+    /// Where the page starts: a previous page's `nextCursor`.
     cursor: Option<String>,
+    /// Events from this date on (RFC 3339; default: now, so upcoming events only).
     from: Option<String>,
+    /// Events before this date (RFC 3339).
     to: Option<String>,
+    /// Part of the name, whatever its case.
     q: Option<String>,
 }
 
+const ID: &str = "The event's id";
+
 /// Upcoming events (or those from `from`, before `to`), by date then id, a page at a time;
 /// `q` matches part of the name, whatever its case.
+#[utoipa::path(get, path = "/api/events", tag = "events",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of events", body = List<EventView>),
+        (status = 400, description = "A bad limit, cursor or date", body = ErrorBody),
+    ))]
 async fn list_events(
     State(app): State<AppState>,
     QueryParams(params): QueryParams<ListParams>,
@@ -50,6 +63,15 @@ async fn list_events(
 
 /// Changes the fields given, each under its creation rule. A new `totalSeats` moves
 /// `availableSeats` by the same amount; it cannot go below the seats already taken.
+#[utoipa::path(patch, path = "/api/events/{id}", tag = "events",
+    params(("id" = String, Path, description = ID)),
+    request_body = bodies::EventChangesBody,
+    responses(
+        (status = 200, description = "The event as changed", body = Data<EventView>),
+        (status = 400, description = "`totalSeats cannot be below seats already taken`, or a \
+            creation rule broken", body = ErrorBody),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
 async fn update_event(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -68,6 +90,16 @@ async fn update_event(
     Ok(data(EventView::from(event)))
 }
 
+/// Creates an event; `availableSeats` below `totalSeats` withholds the difference.
+#[utoipa::path(post, path = "/api/events", tag = "events",
+    request_body = bodies::NewEventBody,
+    responses(
+        (status = 201, description = "Created", body = Data<EventView>),
+        (status = 400, description = "`name is required`, `eventDate must be a valid date`, \
+            `eventDate must be in the future`, `totalSeats must be an integer ≥ 1`, \
+            `availableSeats must be ≤ totalSeats`, `availableSeats must be an integer ≥ 0`",
+            body = ErrorBody),
+    ))]
 async fn create_event(
     State(app): State<AppState>,
     body: JsonObject,
@@ -85,6 +117,13 @@ async fn create_event(
     Ok((StatusCode::CREATED, data(EventView::from(event))))
 }
 
+/// An event and its seat count.
+#[utoipa::path(get, path = "/api/events/{id}", tag = "events",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The event", body = Data<EventView>),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
 async fn event(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -95,6 +134,12 @@ async fn event(
 }
 
 /// Where every seat is, computed from the rows; `consistent` says the counter agrees.
+#[utoipa::path(get, path = "/api/events/{id}/inventory", tag = "events",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The event's seats", body = Data<InventoryView>),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
 async fn inventory(
     State(app): State<AppState>,
     Path(id): Path<String>,

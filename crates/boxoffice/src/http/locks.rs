@@ -1,33 +1,67 @@
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::views::{LockView, data};
+use super::error::ErrorBody;
+use super::views::{Data, LockView, bodies, data};
 use super::{Access, ApiError, AppState, JsonObject, ensure_owns_lock, parse_id, replayed_header};
 use crate::auth::Caller;
 use crate::domain::{LockExtension, LockRequest, ObjectId, Rejection, Timestamp};
+use crate::store::LockOutcome;
+use crate::telemetry;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/locks", Access::Authenticated.on(post(lock_seats)))
-        .route("/api/locks/{id}", Access::Authenticated.on(get(lock)))
-        .route("/api/locks/{id}", Access::Authenticated.on(delete(release)))
-        .route(
-            "/api/locks/{id}/extend",
-            Access::Authenticated.on(post(extend)),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(Access::Authenticated.routes(routes!(lock_seats)))
+        .routes(Access::Authenticated.routes(routes!(lock)))
+        .routes(Access::Authenticated.routes(routes!(release)))
+        .routes(Access::Authenticated.routes(routes!(extend)))
 }
+
+const ID: &str = "The lock's id";
 
 /// Holds seats for `LOCK_TTL_SECONDS`. A repeated `(userId, idempotencyKey)` with the same
 /// event and seat count replays the first answer, marked `Idempotent-Replayed: true`.
 /// A user holds seats only in their own name.
+#[utoipa::path(post, path = "/api/locks", tag = "locks",
+    request_body = bodies::LockBody,
+    responses(
+        (status = 201, description = "Held (or the earlier hold of the same key, replayed)",
+            body = Data<LockView>,
+            headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
+        (status = 400, description = "`eventId is required`, `userId is required`, `seats must \
+            be an integer between 1 and 100`, `idempotencyKey is required`, `Event has already \
+            taken place`, `Not enough available seats`", body = ErrorBody),
+        (status = 403, description = "`userId` is not the caller (jwt mode, not an admin)", body = ErrorBody),
+        (status = 404, description = "`Event not found`, `User not found`", body = ErrorBody),
+        (status = 422, description = "`idempotencyKey was already used with a different request`", body = ErrorBody),
+    ))]
 async fn lock_seats(
     State(app): State<AppState>,
     caller: Caller,
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
+    let outcome = hold(&app, &caller, &body).await;
+    match &outcome {
+        Ok(outcome) if outcome.replayed => telemetry::hold_replayed(),
+        Ok(outcome) => {
+            telemetry::hold_granted();
+            telemetry::seats_reclaimed(outcome.reclaimed_seats);
+        }
+        Err(error) => telemetry::hold_refused(error.code()),
+    }
+    let outcome = outcome?;
+    let replayed = outcome.replayed.then(replayed_header);
+    Ok((
+        StatusCode::CREATED,
+        replayed,
+        data(LockView::from(outcome.lock)),
+    ))
+}
+
+async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<LockOutcome, ApiError> {
     let event_id = body
         .required_text("eventId")
         .ok_or_else(|| Rejection::invalid("eventId is required"))?;
@@ -51,16 +85,16 @@ async fn lock_seats(
         now,
         expires_at: now.plus_seconds(app.lock_ttl_seconds),
     };
-    let outcome = app.store.lock_seats(request).await?;
-    let replayed = outcome.replayed.then(replayed_header);
-    Ok((
-        StatusCode::CREATED,
-        replayed,
-        data(LockView::from(outcome.lock)),
-    ))
+    Ok(app.store.lock_seats(request).await?)
 }
 
-/// Someone else's lock is not found, as if it did not exist.
+/// A lock. Someone else's lock is not found, as if it did not exist.
+#[utoipa::path(get, path = "/api/locks/{id}", tag = "locks",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The lock", body = Data<LockView>),
+        (status = 404, description = "`Lock not found`", body = ErrorBody),
+    ))]
 async fn lock(
     State(app): State<AppState>,
     caller: Caller,
@@ -77,6 +111,14 @@ async fn lock(
 }
 
 /// Gives a hold up before it lapses: the lock becomes EXPIRED and its seats go back.
+#[utoipa::path(delete, path = "/api/locks/{id}", tag = "locks",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "Released: the lock, EXPIRED", body = Data<LockView>),
+        (status = 400, description = "`Lock cannot be released in <STATUS> state`, `Lock backs \
+            a booking; cancel the booking instead`", body = ErrorBody),
+        (status = 404, description = "`Lock not found`", body = ErrorBody),
+    ))]
 async fn release(
     State(app): State<AppState>,
     caller: Caller,
@@ -90,6 +132,15 @@ async fn release(
 
 /// Moves a hold's expiry to `seconds` from now (shorter or longer), never beyond
 /// `LOCK_MAX_LIFETIME_SECONDS` after its creation. The body is checked before the lock.
+#[utoipa::path(post, path = "/api/locks/{id}/extend", tag = "locks",
+    params(("id" = String, Path, description = ID)),
+    request_body = bodies::ExtendBody,
+    responses(
+        (status = 200, description = "The lock with its new `expiresAt`", body = Data<LockView>),
+        (status = 400, description = "`seconds must be an integer between 1 and 3600`", body = ErrorBody),
+        (status = 404, description = "`INVALID_OR_EXPIRED_LOCK`: lapsed, not ACTIVE, or backing \
+            a booking", body = ErrorBody),
+    ))]
 async fn extend(
     State(app): State<AppState>,
     caller: Caller,

@@ -1,29 +1,34 @@
 //! POST /api/users/login: email and password in, a bearer token out; failures throttled per
 //! email and per client address (see `auth::throttle`).
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::post;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::access::Access;
+use super::error::ErrorBody;
 use super::protection::ClientAddress;
-use super::views::{Data, UserView, data};
+use super::views::{Data, UserView, bodies, data};
 use super::{ApiError, AppState, JsonObject};
 use crate::auth::{self, LOGIN_WINDOW_SECONDS, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_EMAIL};
 use crate::domain::{Rejection, Timestamp, email_key};
 use crate::password;
 use crate::store::FailureScope;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/users/login", Access::Public.on(post(login)))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(Access::Public.routes(routes!(login)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LoggedIn {
+pub struct LoggedIn {
+    /// An HS256 JWT, sent as `Authorization: Bearer <token>`.
     token: String,
+    #[schema(value_type = String, examples("Bearer"))]
     token_type: &'static str,
+    /// Seconds until the token expires.
     expires_in: i64,
     user: UserView,
 }
@@ -31,6 +36,16 @@ struct LoggedIn {
 /// A wrong password and an unknown email get the same answer, after the same work: an unknown
 /// email is checked against a dummy hash. In open mode the route answers too (with a token
 /// that open mode does not need), so clients can be written once for both modes.
+#[utoipa::path(post, path = "/api/users/login", tag = "users",
+    request_body = bodies::LoginBody,
+    responses(
+        (status = 200, description = "A bearer token", body = Data<LoggedIn>),
+        (status = 400, description = "`email and password are required`", body = ErrorBody),
+        (status = 401, description = "`Invalid email or password` (the same for an unknown email)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this email or from this \
+            address within 15 minutes; see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
 async fn login(
     State(app): State<AppState>,
     ClientAddress(client): ClientAddress,

@@ -1,14 +1,14 @@
 //! Layers around every route: security headers, request ids in the logs, panics turned into
 //! JSON 500s instead of dropped connections, CORS when configured, the client's address, the
-//! per-client request limit when configured, and a time bound.
+//! per-client request limit when configured, a time bound, and request metrics.
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderName, Response};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, Method, Response};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use tower::ServiceBuilder;
@@ -21,6 +21,7 @@ use tower_http::trace::TraceLayer;
 use super::protection::{self, RateLimiter};
 use super::{ApiError, HttpSettings};
 use crate::domain::ObjectId;
+use crate::telemetry;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -71,6 +72,8 @@ pub fn apply(mut router: Router, settings: &HttpSettings) -> Router {
                 ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
             })),
     );
+    // Outside the panic catcher, the time bound and the limit, so that their answers count.
+    router = router.layer(axum::middleware::from_fn(record_request));
     // Outermost, so that every answer carries them, whoever made it.
     for header in protection::security_headers() {
         router = router.layer(header);
@@ -94,4 +97,33 @@ async fn time_bound(request: Request, next: Next, bound: Duration) -> Response<a
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }
+}
+
+/// Counts and times each request by method, route template and status. The template
+/// (`/api/locks/{id}`), never the raw path: ids in labels would make a series per id.
+async fn record_request(request: Request, next: Next) -> Response<axum::body::Body> {
+    let started = Instant::now();
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        // Anything a client can make up stays one series.
+        _ => "OTHER",
+    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    telemetry::http_request(
+        method,
+        route.as_deref().unwrap_or("unmatched"),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }

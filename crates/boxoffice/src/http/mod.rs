@@ -10,9 +10,11 @@ mod json;
 mod locks;
 mod login;
 mod middleware;
+pub mod openapi;
 mod payments;
 mod protection;
 mod query;
+mod scrape;
 mod users;
 mod views;
 
@@ -24,6 +26,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 use axum::http::HeaderValue;
 use axum::{Extension, Router};
+use utoipa_axum::router::OpenApiRouter;
 
 pub use access::{Access, Authenticator};
 pub use error::ApiError;
@@ -65,10 +68,10 @@ fn replayed_header() -> [(HeaderName, HeaderValue); 1] {
     [(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))]
 }
 
-/// Every route, with the access it requires declared beside it (see [`Access`]).
-pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let authenticator = state.auth.clone();
-    let router = Router::new()
+/// Every documented route, with the access it requires declared beside it (see [`Access`]):
+/// one declaration gives both the router and its OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
         .merge(health::routes())
         .merge(users::routes())
         .merge(login::routes())
@@ -76,6 +79,21 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .merge(locks::routes())
         .merge(bookings::routes())
         .merge(payments::routes())
+        .merge(scrape::routes())
+}
+
+/// The OpenAPI description of every route of [`router`] but the documentation's own.
+pub fn openapi_spec() -> utoipa::openapi::OpenApi {
+    openapi::finish(api().into_openapi())
+}
+
+/// Every route, with the access it requires declared beside it (see [`Access`]), and the
+/// API's description with its Swagger UI.
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let authenticator = state.auth.clone();
+    let (api, spec) = api().split_for_parts();
+    let router = api
+        .merge(openapi::docs_routes(&openapi::finish(spec)))
         .fallback(async || ApiError::RouteNotFound)
         .method_not_allowed_fallback(async || ApiError::MethodNotAllowed)
         .with_state(state)

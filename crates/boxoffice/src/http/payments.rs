@@ -1,32 +1,38 @@
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::error::ErrorBody;
+use super::views::bodies;
 use super::{Access, ApiError, AppState, JsonObject, ensure_owns_booking};
 use crate::auth::Caller;
 use crate::domain::{BookingStatus, ObjectId, PaymentForce, Rejection, Timestamp};
+use crate::telemetry;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/payments/intent",
-        Access::Authenticated.on(post(payment_intent)),
-    )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(Access::Authenticated.routes(routes!(payment_intent)))
 }
 
 /// The seed's payment answer: `paymentStatus`, `message`, and a short `booking` with `id`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct PaymentAnswer {
+pub struct PaymentAnswer {
     success: bool,
+    /// `SUCCESS`, `FAILED` or `TIMEOUT`.
+    #[schema(value_type = String, examples("SUCCESS", "FAILED", "TIMEOUT"))]
     payment_status: &'static str,
+    #[schema(value_type = String)]
     message: &'static str,
+    /// Absent after a timeout.
     #[serde(skip_serializing_if = "Option::is_none")]
     booking: Option<PaidBooking>,
 }
 
-#[derive(Serialize)]
-struct PaidBooking {
+#[derive(Serialize, ToSchema)]
+pub struct PaidBooking {
     id: ObjectId,
     status: BookingStatus,
     event: ObjectId,
@@ -37,6 +43,15 @@ struct PaidBooking {
 
 /// Simulates a payment whose outcome the client forces. The body is checked before the
 /// booking is looked up. A user pays only for their own bookings; someone else's is not found.
+#[utoipa::path(post, path = "/api/payments/intent", tag = "payments",
+    request_body = bodies::PaymentBody,
+    responses(
+        (status = 200, description = "The payment's outcome: `success` confirms the booking, \
+            `failure` fails it and releases its seats, `timeout` changes nothing", body = PaymentAnswer),
+        (status = 400, description = "`force must be success | failure | timeout`, `bookingId \
+            is required`, `Payment not allowed in <STATUS> state`", body = ErrorBody),
+        (status = 404, description = "`Booking not found`", body = ErrorBody),
+    ))]
 async fn payment_intent(
     State(app): State<AppState>,
     caller: Caller,
@@ -59,6 +74,11 @@ async fn payment_intent(
         user: booking.user_id,
         seats,
     };
+    telemetry::payment(match force {
+        PaymentForce::Success => "success",
+        PaymentForce::Failure => "failure",
+        PaymentForce::Timeout => "timeout",
+    });
     let answer = match force {
         PaymentForce::Success => PaymentAnswer {
             success: true,

@@ -1,28 +1,34 @@
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::views::{BookingView, UserView, data, list};
+use super::error::ErrorBody;
+use super::views::{BookingView, Data, List, UserView, bodies, data, list};
 use super::{Access, ApiError, AppState, JsonObject, QueryParams, parse_id};
 use crate::auth::Caller;
 use crate::domain::{BookingQuery, NewUser, Rejection, Role, Timestamp};
 use crate::password;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/users/register", Access::Public.on(post(register)))
-        .route("/api/users/{id}", Access::Authenticated.on(get(user)))
-        .route(
-            "/api/users/{id}/bookings",
-            Access::Authenticated.on(get(user_bookings)),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(Access::Public.routes(routes!(register)))
+        .routes(Access::Authenticated.routes(routes!(user)))
+        .routes(Access::Authenticated.routes(routes!(user_bookings)))
 }
 
-/// Registration always makes a `user`: a `role` in the body is ignored.
+/// Registers a user. Registration always makes a `user`: a `role` in the body is ignored.
+#[utoipa::path(post, path = "/api/users/register", tag = "users",
+    request_body = bodies::RegisterBody,
+    responses(
+        (status = 201, description = "Registered", body = Data<UserView>),
+        (status = 400, description = "`name, email, and password are required`; `User with \
+            this email already exists` (compared case-insensitively); an invalid email; a \
+            password shorter than 6 or longer than 128 characters; a name over 100", body = ErrorBody),
+    ))]
 async fn register(
     State(app): State<AppState>,
     body: JsonObject,
@@ -43,7 +49,15 @@ async fn register(
     Ok((StatusCode::CREATED, data(UserView::from(user))))
 }
 
-/// A user reads only their own profile; someone else's is forbidden (whether or not it exists).
+/// A user's profile. A user reads only their own profile; someone else's is forbidden
+/// (whether or not it exists).
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = Data<UserView>),
+        (status = 403, description = "Someone else's profile (jwt mode, not an admin)", body = ErrorBody),
+        (status = 404, description = "`User not found`", body = ErrorBody),
+    ))]
 async fn user(
     State(app): State<AppState>,
     caller: Caller,
@@ -57,16 +71,28 @@ async fn user(
     Ok(data(UserView::from(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BookingListParams {
+    /// Only bookings in this status (`PAYMENT_PENDING`, `CONFIRMED`, …).
     status: Option<String>,
+    /// Page size, 1 to 100 (default 20).
     limit: Option<String>,
+    /// Where the page starts: a previous page's `nextCursor`.
     cursor: Option<String>,
 }
 
 /// A user's bookings, newest first, a page at a time; `status` keeps only those in it.
 /// A user reads only their own bookings (someone else's list is 403, before anything else, so
 /// that ids cannot be probed); admins read anyone's.
+#[utoipa::path(get, path = "/api/users/{id}/bookings", tag = "users",
+    params(("id" = String, Path, description = "The user's id"), BookingListParams),
+    responses(
+        (status = 200, description = "A page of bookings", body = List<BookingView>),
+        (status = 400, description = "A bad status, limit or cursor", body = ErrorBody),
+        (status = 403, description = "Someone else's bookings (jwt mode, not an admin)", body = ErrorBody),
+        (status = 404, description = "`User not found`", body = ErrorBody),
+    ))]
 async fn user_bookings(
     State(app): State<AppState>,
     caller: Caller,

@@ -1,7 +1,9 @@
 //! The JSON shapes of CONTRACT.md, field for field. Domain types never serialize themselves,
-//! so a renamed Rust field can never rename a JSON one.
+//! so a renamed Rust field can never rename a JSON one. Each shape also derives its OpenAPI
+//! schema, so the description shows what is serialized.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{
     Booking, BookingStatus, Event, Inventory, LockStatus, ObjectId, Page, Role, SeatLock,
@@ -9,7 +11,7 @@ use crate::domain::{
 };
 
 /// `{"success": true, "data": …}`
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Data<T> {
     pub success: bool,
     pub data: T,
@@ -23,7 +25,7 @@ pub fn data<T>(data: T) -> axum::Json<Data<T>> {
 }
 
 /// `{"success": true, "data": […], "nextCursor": "…" | null}`
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct List<T> {
     pub success: bool,
@@ -41,7 +43,7 @@ pub fn list<T, V: From<T>>(page: Page<T>) -> axum::Json<List<V>> {
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     #[serde(rename = "_id")]
@@ -66,7 +68,7 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     #[serde(rename = "_id")]
@@ -97,7 +99,7 @@ impl From<Event> for EventView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InventoryView {
     pub event_id: ObjectId,
@@ -125,7 +127,7 @@ impl From<Inventory> for InventoryView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LockView {
     #[serde(rename = "_id")]
@@ -159,7 +161,7 @@ impl From<SeatLock> for LockView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingView {
     #[serde(rename = "_id")]
@@ -191,4 +193,119 @@ impl From<Booking> for BookingView {
             updated_at: booking.updated_at,
         }
     }
+}
+
+/// The request bodies, for the API description only: handlers read bodies field by field
+/// (`JsonObject`), so that each field's error is the contract's message and nothing is
+/// coerced. Keep these in step with the handlers' reading.
+pub mod bodies {
+    #![allow(dead_code)]
+
+    use utoipa::ToSchema;
+
+    #[derive(ToSchema)]
+    pub struct RegisterBody {
+        /// At most 100 characters.
+        name: String,
+        #[schema(format = Email)]
+        email: String,
+        /// 6 to 128 characters.
+        password: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct LoginBody {
+        email: String,
+        password: String,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct NewEventBody {
+        name: String,
+        description: Option<String>,
+        /// Any RFC 3339 date, in the future.
+        #[schema(format = DateTime)]
+        event_date: String,
+        #[schema(minimum = 1)]
+        total_seats: i64,
+        /// At most `totalSeats` (the default); the difference is withheld, never sold.
+        #[schema(minimum = 0)]
+        available_seats: Option<i64>,
+    }
+
+    /// Only the fields given change.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct EventChangesBody {
+        name: Option<String>,
+        description: Option<String>,
+        #[schema(format = DateTime)]
+        event_date: Option<String>,
+        /// Moves `availableSeats` by the same amount; not below the seats already taken.
+        #[schema(minimum = 1)]
+        total_seats: Option<i64>,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct LockBody {
+        #[schema(pattern = "^[0-9a-f]{24}$")]
+        event_id: String,
+        /// In jwt mode, a user may only hold seats for themselves.
+        #[schema(pattern = "^[0-9a-f]{24}$")]
+        user_id: String,
+        #[schema(minimum = 1, maximum = 100)]
+        seats: i64,
+        /// Per user: the same key with the same request replays the first answer.
+        #[schema(min_length = 1, max_length = 255)]
+        idempotency_key: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ExtendBody {
+        /// The hold's new expiry, from now.
+        #[schema(minimum = 1, maximum = 3600)]
+        seconds: i64,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct ConfirmBody {
+        #[schema(pattern = "^[0-9a-f]{24}$")]
+        lock_id: String,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct PaymentBody {
+        #[schema(pattern = "^[0-9a-f]{24}$")]
+        booking_id: String,
+        /// The outcome the simulated payment takes.
+        force: PaymentForce,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(rename_all = "lowercase")]
+    pub enum PaymentForce {
+        Success,
+        Failure,
+        Timeout,
+    }
+}
+
+/// `{"status": "OK"}`
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(examples("OK"))]
+    pub status: &'static str,
+}
+
+/// `{"status": "OK" | "UNAVAILABLE", "database": "OK" | why not}`
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(examples("OK", "UNAVAILABLE"))]
+    pub status: &'static str,
+    /// `OK`, or why the database did not answer.
+    pub database: String,
 }

@@ -28,6 +28,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct LockOutcome {
     pub lock: SeatLock,
     pub replayed: bool,
+    /// Seats of the event's lapsed, unswept holds that this request released to make room.
+    pub reclaimed_seats: i64,
 }
 
 /// A booking as confirmation left it, and whether an earlier confirmation had made it.
@@ -124,4 +126,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// How many connections each pool has in use and idle, for the metrics; cheap (no I/O).
+    fn pool_usage(&self) -> Vec<PoolUsage> {
+        Vec::new()
+    }
+}
+
+/// Connections of one pool at one instant.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolUsage {
+    /// `writer` or `reader` on SQLite; `shared` on PostgreSQL, where one pool serves both.
+    pub pool: &'static str,
+    pub in_use: u32,
+    pub idle: u32,
 }

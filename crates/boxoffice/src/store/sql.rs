@@ -16,7 +16,7 @@ use super::rows::{
     BookingRow, EventRow, InventoryRow, LockRow, ReleasedRow, booking_columns, event_columns,
     lock_columns, user_columns,
 };
-use super::{ConfirmOutcome, FailureScope, LockOutcome, Store, StoreError, StoreResult};
+use super::{ConfirmOutcome, FailureScope, LockOutcome, PoolUsage, Store, StoreError, StoreResult};
 use crate::domain::{
     Booking, BookingQuery, BookingStatus, Event, EventChanges, EventQuery, Inventory,
     LockExtension, LockRequest, LockStatus, NewEvent, NewUser, ObjectId, Page, PaymentForce,
@@ -470,6 +470,7 @@ fn replay(request: &LockRequest, earlier: SeatLock) -> Decision<LockOutcome> {
         Ok(LockOutcome {
             lock: earlier,
             replayed: true,
+            reclaimed_seats: 0,
         })
     } else {
         Err(Rejection::IdempotencyKeyReused)
@@ -658,6 +659,21 @@ impl Store for SqlStore {
         self.reader.execute("SELECT 1").await?;
         Ok(())
     }
+
+    fn pool_usage(&self) -> Vec<PoolUsage> {
+        let usage = |pool, of: &AnyPool| {
+            let idle = u32::try_from(of.num_idle()).unwrap_or(u32::MAX);
+            PoolUsage {
+                pool,
+                in_use: of.size().saturating_sub(idle),
+                idle,
+            }
+        };
+        match self.dialect {
+            Dialect::Sqlite => vec![usage("writer", &self.writer), usage("reader", &self.reader)],
+            Dialect::Postgres => vec![usage("shared", &self.reader)],
+        }
+    }
 }
 
 impl SqlStore {
@@ -686,6 +702,7 @@ impl SqlStore {
             if event.event_date <= request.now {
                 return Ok(Err(Rejection::EventStarted));
             }
+            let mut reclaimed_seats = 0;
             if !take_seats(tx, request).await? {
                 // Holds that lapsed but were not swept yet still count against the event:
                 // release them now rather than turn a buyer away.
@@ -695,6 +712,7 @@ impl SqlStore {
                 if reclaimed.seats == 0 || !take_seats(tx, request).await? {
                     return Ok(Err(Rejection::NotEnoughSeats));
                 }
+                reclaimed_seats = reclaimed.seats;
             }
             let lock = SeatLock {
                 id: ObjectId::generate(),
@@ -731,6 +749,7 @@ impl SqlStore {
             Ok(Ok(LockOutcome {
                 lock,
                 replayed: false,
+                reclaimed_seats,
             }))
         }
     }

@@ -10,6 +10,7 @@ mod authorization;
 mod cancellation;
 mod concurrency;
 mod crash_and_scale;
+mod docs_and_metrics;
 mod event_changes;
 mod expiry;
 mod hold_changes;
