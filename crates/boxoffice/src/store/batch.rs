@@ -281,3 +281,137 @@ impl<S: Store> Store for BatchingStore<S> {
         self.store.ping().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::Role;
+    use crate::store::{PoolSettings, SqlStore};
+
+    fn request(event: ObjectId, user: ObjectId, seats: i64, key: &str) -> LockRequest {
+        let now = Timestamp::now();
+        LockRequest {
+            event_id: event,
+            user_id: user,
+            seats,
+            idempotency_key: key.to_owned(),
+            now,
+            expires_at: now.plus_seconds(300),
+        }
+    }
+
+    /// Lets the spawned tasks run until `done` holds (no clock involved).
+    async fn until(done: impl Fn() -> bool) {
+        while !done() {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_that_arrive_during_a_batch_share_the_next_one_in_arrival_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("batch.db").display());
+        let settings = PoolSettings {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(60),
+        };
+        let store = Arc::new(SqlStore::connect(&url, &settings).await.unwrap());
+        let now = Timestamp::now();
+        let user = NewUser {
+            name: "Ada".to_owned(),
+            email: "ada@example.com".to_owned(),
+            role: Role::User,
+            password_hash: "not a hash".to_owned(),
+        };
+        let user = store.register_user(user, now).await.unwrap().id;
+        let event = NewEvent {
+            name: "Hot".to_owned(),
+            description: String::new(),
+            event_date: now.plus_seconds(86_400),
+            total_seats: 6,
+            available_seats: 6,
+        };
+        let event = store.create_event(event, now).await.unwrap().id;
+        let batching = Arc::new(BatchingStore::new(store.clone()));
+
+        // Hold SQLite's only writer connection, so that the first batch waits for it.
+        let blocker = store.writer.begin().await.unwrap();
+        let lock = |seats, key: &str| {
+            let (batching, request) = (batching.clone(), request(event, user, seats, key));
+            tokio::spawn(async move { batching.lock_seats(request).await })
+        };
+        let first = lock(1, "first");
+        until(|| batching.batches_run() == 1).await;
+
+        // Each one queued before the next is sent, so the arrival order is known.
+        let mut queued = Vec::new();
+        let mut gone = None;
+        let plan = [
+            (2, "a"),
+            (2, "a"),
+            (4, "b"),
+            (1, "gone"),
+            (1, "c"),
+            (3, "a"),
+            (2, "d"),
+            (1, "e"),
+        ];
+        for (n, (seats, key)) in plan.into_iter().enumerate() {
+            let task = lock(seats, key);
+            until(|| batching.queued(event) == n + 1).await;
+            if key == "gone" {
+                // This caller leaves before its batch starts: it is not run at all (had it
+                // been, d would not fit and e would).
+                task.abort();
+                gone = Some(task);
+            } else {
+                queued.push(task);
+            }
+        }
+        drop(blocker);
+
+        let first = first.await.unwrap().unwrap();
+        assert!(!first.replayed);
+        let mut answers = Vec::new();
+        for task in queued {
+            answers.push(task.await.unwrap());
+        }
+        assert!(gone.unwrap().await.unwrap_err().is_cancelled());
+        assert_eq!(
+            batching.batches_run(),
+            2,
+            "one batch, then everything that queued"
+        );
+
+        // 5 seats after the first: a (2) fits, its repeat replays it, b (4) does not, c (1)
+        // fits, a with 3 seats is another request under a's key, d (2) fits, e (1) does not.
+        let refusal = |answer: &StoreResult<LockOutcome>| match answer {
+            Err(StoreError::Rejected(rejection)) => rejection.to_string(),
+            other => panic!("a refusal, not {other:?}"),
+        };
+        let a = answers[0].as_ref().unwrap();
+        assert!(!a.replayed);
+        let again = answers[1].as_ref().unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.lock.id, a.lock.id);
+        assert_eq!(refusal(&answers[2]), "Not enough available seats");
+        assert!(!answers[3].as_ref().unwrap().replayed);
+        assert_eq!(
+            refusal(&answers[4]),
+            "idempotencyKey was already used with a different request"
+        );
+        assert_eq!(answers[5].as_ref().unwrap().lock.seats, 2);
+        assert_eq!(refusal(&answers[6]), "Not enough available seats");
+        assert_eq!(
+            store.event(event).await.unwrap().unwrap().available_seats,
+            0
+        );
+        assert!(
+            batching.queues.lock().is_empty(),
+            "an event is forgotten once its queue is empty"
+        );
+        store.close().await;
+    }
+}
