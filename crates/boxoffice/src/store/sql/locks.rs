@@ -2,16 +2,17 @@
 //! and written in one transaction, and each request gets the answer it would have got alone
 //! (the rules themselves are in `domain::lock_batch`). A single request is a batch of one.
 //!
-//! The statements are set-based, so a batch costs about as many round trips as one request:
-//! one lookup of the idempotency keys, one of the users, one of the event, one conditional
-//! UPDATE of the counter for every seat granted, one multi-row INSERT.
+//! The statements are set-based, so a batch costs as many round trips as one request: one
+//! lookup of the idempotency keys, one of the event with the users, one conditional UPDATE of
+//! the counter for every seat granted, one multi-row INSERT (and BEGIN and COMMIT). Round trips
+//! are what a batch costs on PostgreSQL, more than rows.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Decision, SqlStore, Tx, event_by_id};
+use super::{Decision, SqlStore, Tx};
 use crate::domain::{
     Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, SeatLock, Timestamp,
     decide_lock_batch, granted_seats, short_of_seats,
@@ -110,10 +111,9 @@ impl SqlStore {
         let event_id = first.event_id;
         let now = requests.iter().map(|r| r.now).max().unwrap_or(first.now);
         let stored = stored_locks(tx, requests).await?;
-        let user_exists = existing_users(tx, requests).await?;
-        let event = event_by_id(&mut **tx, event_id).await?;
+        let (event, user_exists) = event_and_users(tx, requests).await?;
         let facts = LockBatchFacts {
-            event_date: event.as_ref().map(|event| event.event_date),
+            event_date: event.map(|event| event.date),
             stored,
             user_exists,
         };
@@ -231,22 +231,42 @@ async fn stored_locks(tx: &mut Tx, requests: &[LockRequest]) -> StoreResult<Vec<
         .collect())
 }
 
-/// For each request, whether its user exists, in one statement.
-async fn existing_users(tx: &mut Tx, requests: &[LockRequest]) -> StoreResult<Vec<bool>> {
+/// What a batch needs of its event: whether it has started, and (as a hint) its seats.
+#[derive(Clone, Copy)]
+struct EventGlance {
+    date: Timestamp,
+    available_seats: i64,
+}
+
+/// The batch's event, and for each request whether its user exists: one statement, one row
+/// per user found (or one row without a user). No row: no such event, and then whether the
+/// users exist does not matter (a missing event is the first thing a request is told).
+async fn event_and_users(
+    tx: &mut Tx,
+    requests: &[LockRequest],
+) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
     let ids = distinct(requests.iter().map(|r| r.user_id));
     let sql = format!(
-        "SELECT id FROM users WHERE id IN ({})",
-        placeholders(1, ids.len())
+        "SELECT e.event_date, e.available_seats, u.id FROM events e \
+         LEFT JOIN users u ON u.id IN ({}) WHERE e.id = $1",
+        placeholders(2, ids.len())
     );
-    let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+    let mut query = sqlx::query_as::<_, (i64, i64, Option<String>)>(AssertSqlSafe(sql))
+        .bind(requests[0].event_id.to_string());
     for id in ids {
         query = query.bind(id.to_string());
     }
-    let found: HashSet<String> = query.fetch_all(&mut **tx).await?.into_iter().collect();
-    Ok(requests
+    let rows = query.fetch_all(&mut **tx).await?;
+    let event = rows.first().map(|(date, available_seats, _)| EventGlance {
+        date: Timestamp::from_millis(*date),
+        available_seats: *available_seats,
+    });
+    let found: HashSet<String> = rows.into_iter().filter_map(|(_, _, id)| id).collect();
+    let user_exists = requests
         .iter()
         .map(|r| found.contains(&r.user_id.to_string()))
-        .collect())
+        .collect();
+    Ok((event, user_exists))
 }
 
 /// Writes the granted locks in one statement and pairs every request with its answer.
