@@ -10,11 +10,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{self, Tokens};
-use crate::config::{AuthMode, Config};
+use crate::config::{AuthMode, Config, Switch};
 use crate::domain::Timestamp;
 use crate::http::{self, AppState, Authenticator, HttpSettings};
 use crate::password;
-use crate::store::SqlStore;
+use crate::store::{BatchingStore, SqlStore, Store};
 use crate::sweeper;
 use crate::telemetry;
 
@@ -60,8 +60,12 @@ impl Application {
                 .context("cannot set up the admin of ADMIN_EMAIL")?;
             tracing::info!(email = %email, ?outcome, "admin account from ADMIN_EMAIL");
         }
+        let api_store: Arc<dyn Store> = match config.lock_batching {
+            Switch::On => Arc::new(BatchingStore::new(store.clone())),
+            Switch::Off => store.clone(),
+        };
         let state = AppState {
-            store: store.clone(),
+            store: api_store,
             lock_ttl_seconds: i64::from(config.lock_ttl_seconds),
             payment_ttl_seconds: i64::from(config.payment_ttl_seconds),
             lock_max_lifetime_seconds: i64::from(config.lock_max_lifetime_seconds),
@@ -86,6 +90,7 @@ impl Application {
             address = %listener.local_addr()?,
             database = ?store.dialect(),
             auth_mode = ?auth_mode,
+            lock_batching = ?config.lock_batching,
             rate_limit = ?settings.rate_limit,
             cors = ?settings.cors,
             "boxoffice is listening"

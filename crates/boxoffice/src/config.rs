@@ -133,6 +133,20 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=600_000), global = true)]
     pub request_timeout_ms: u64,
 
+    /// Group commit of seat holds: `on` coalesces lock requests for the same event that
+    /// arrive while one of its transactions is in flight into the next transaction, which
+    /// grants them in arrival order while seats last (each caller still gets its own answer,
+    /// and a request with nothing in flight starts at once); `off` runs one transaction per
+    /// request, which is slower on a hot event but useful for comparison.
+    #[arg(
+        long,
+        env = "LOCK_BATCHING",
+        value_name = "LOCK_BATCHING",
+        default_value = "on",
+        global = true
+    )]
+    pub lock_batching: Switch,
+
     /// Log filter, in `tracing` EnvFilter syntax.
     #[arg(
         long,
@@ -299,6 +313,12 @@ fn is_origin(text: &str) -> bool {
 pub enum AuthMode {
     Open,
     Jwt,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

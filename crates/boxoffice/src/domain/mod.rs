@@ -5,6 +5,7 @@ mod event;
 mod id;
 mod listing;
 mod lock;
+mod lock_batch;
 mod rejection;
 mod timestamp;
 mod user;
@@ -14,6 +15,9 @@ pub use event::{Event, EventChanges, Field, Inventory, NewEvent};
 pub use id::ObjectId;
 pub use listing::{BookingQuery, Cursor, EventQuery, Page};
 pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};
+pub use lock_batch::{
+    LockBatchFacts, LockVerdict, decide_lock_batch, granted_seats, short_of_seats,
+};
 pub use rejection::Rejection;
 pub use timestamp::Timestamp;
 pub use user::{NewUser, Role, User, email_key};

@@ -46,10 +46,7 @@ async fn lock_seats(
     let outcome = hold(&app, &caller, &body).await;
     match &outcome {
         Ok(outcome) if outcome.replayed => telemetry::hold_replayed(),
-        Ok(outcome) => {
-            telemetry::hold_granted();
-            telemetry::seats_reclaimed(outcome.reclaimed_seats);
-        }
+        Ok(_) => telemetry::hold_granted(),
         Err(error) => telemetry::hold_refused(error.code()),
     }
     let outcome = outcome?;

@@ -1,20 +1,23 @@
+use std::sync::Arc;
+
 use crate::domain::Rejection;
 
-#[derive(Debug, thiserror::Error)]
+/// Cheap to clone (the causes are shared), so that one failed transaction that answered many
+/// requests at once (a batch of seat holds) can give each of them the same error.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     /// A booking rule said no; nothing changed.
     #[error(transparent)]
     Rejected(#[from] Rejection),
     /// The database cannot be reached or is overloaded; worth trying again later.
     #[error("database unavailable")]
-    Unavailable(#[source] sqlx::Error),
-    /// PostgreSQL chose this transaction as a deadlock or serialization victim; run it again.
+    Unavailable(#[source] Arc<sqlx::Error>),
     /// The transaction lost a race that running it again resolves: PostgreSQL picked it as a
     /// deadlock or serialization victim, or an equal request committed first.
     #[error("transaction conflict")]
-    Conflict(#[source] Option<sqlx::Error>),
+    Conflict(#[source] Option<Arc<sqlx::Error>>),
     #[error("database error")]
-    Internal(#[source] anyhow::Error),
+    Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -22,24 +25,33 @@ impl From<sqlx::Error> for StoreError {
         use sqlx::Error as E;
         match &error {
             E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
-                Self::Unavailable(error)
+                Self::Unavailable(Arc::new(error))
             }
             E::Database(db) => match db.code().as_deref() {
                 // serialization_failure, deadlock_detected
-                Some("40001" | "40P01") => Self::Conflict(Some(error)),
+                Some("40001" | "40P01") => Self::Conflict(Some(Arc::new(error))),
                 // SQLITE_BUSY after the busy timeout; admin shutdown, crash shutdown, cannot
                 // connect now; connection exceptions
-                Some("5" | "517" | "57P01" | "57P02" | "57P03") => Self::Unavailable(error),
-                Some(code) if code.starts_with("08") => Self::Unavailable(error),
-                _ => Self::Internal(error.into()),
+                Some("5" | "517" | "57P01" | "57P02" | "57P03") => {
+                    Self::Unavailable(Arc::new(error))
+                }
+                Some(code) if code.starts_with("08") => Self::Unavailable(Arc::new(error)),
+                _ => Self::Internal(Arc::new(error)),
             },
-            _ => Self::Internal(error.into()),
+            _ => Self::Internal(Arc::new(error)),
         }
+    }
+}
+
+impl From<anyhow::Error> for StoreError {
+    fn from(error: anyhow::Error) -> Self {
+        let error: Box<dyn std::error::Error + Send + Sync> = error.into();
+        Self::Internal(error.into())
     }
 }
 
 impl StoreError {
     pub fn corrupt(what: impl std::fmt::Display) -> Self {
-        Self::Internal(anyhow::anyhow!("corrupt row: {what}"))
+        anyhow::anyhow!("corrupt row: {what}").into()
     }
 }

@@ -4,6 +4,7 @@
 //! One implementation, [`SqlStore`], serves SQLite and PostgreSQL through sqlx's `Any` driver:
 //! the SQL is shared, and [`Dialect`] holds the few places where the two differ.
 
+mod batch;
 mod dialect;
 mod error;
 mod logins;
@@ -17,9 +18,10 @@ use crate::domain::{
     NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
 };
 
+pub use batch::BatchingStore;
 pub use dialect::{Dialect, PoolSettings};
 pub use error::StoreError;
-pub use sql::{Expired, SWEEP_BATCH, SqlStore};
+pub use sql::{Expired, LOCK_BATCH_MAX, SWEEP_BATCH, SqlStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -28,8 +30,6 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct LockOutcome {
     pub lock: SeatLock,
     pub replayed: bool,
-    /// Seats of the event's lapsed, unswept holds that this request released to make room.
-    pub reclaimed_seats: i64,
 }
 
 /// A booking as confirmation left it, and whether an earlier confirmation had made it.
@@ -90,7 +90,17 @@ pub trait Store: Send + Sync + 'static {
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>>;
 
     /// Holds seats; replays the earlier lock for a repeated `(user, idempotency key)`.
-    async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome>;
+    /// A batch of one, unless the store coalesces concurrent requests ([`BatchingStore`]).
+    async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome> {
+        self.lock_seats_batch(vec![request])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(anyhow::anyhow!("a lock request got no answer").into()))
+    }
+    /// Decides lock requests in arrival order, in as few transactions as it can (one per
+    /// event and per [`LOCK_BATCH_MAX`] requests), each exactly as if it had been made alone
+    /// after the ones before it; one answer per request, in their order.
+    async fn lock_seats_batch(&self, requests: Vec<LockRequest>) -> Vec<StoreResult<LockOutcome>>;
     async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>>;
     /// Gives an ACTIVE lock without a booking up before it lapses: EXPIRED, seats back.
     async fn release_lock_early(&self, id: ObjectId, now: Timestamp) -> StoreResult<SeatLock>;
@@ -128,9 +138,7 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
 
     /// How many connections each pool has in use and idle, for the metrics; cheap (no I/O).
-    fn pool_usage(&self) -> Vec<PoolUsage> {
-        Vec::new()
-    }
+    fn pool_usage(&self) -> Vec<PoolUsage>;
 }
 
 /// Connections of one pool at one instant.

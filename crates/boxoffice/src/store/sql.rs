@@ -87,6 +87,9 @@ macro_rules! inventory_select {
 }
 mod changes;
 mod lists;
+mod locks;
+
+pub use locks::LOCK_BATCH_MAX;
 
 pub struct SqlStore {
     dialect: Dialect,
@@ -417,23 +420,6 @@ async fn lock_by_id<'c>(
     row.map(SeatLock::try_from).transpose()
 }
 
-async fn lock_by_key<'c>(
-    db: impl Executor<'c, Database = Any>,
-    user_id: ObjectId,
-    key: &str,
-) -> StoreResult<Option<SeatLock>> {
-    let row: Option<LockRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        lock_columns!(),
-        " FROM seat_locks WHERE user_id = $1 AND idempotency_key = $2"
-    ))
-    .bind(user_id.to_string())
-    .bind(key.to_owned())
-    .fetch_optional(db)
-    .await?;
-    row.map(SeatLock::try_from).transpose()
-}
-
 async fn booking_by_id<'c>(
     db: impl Executor<'c, Database = Any>,
     id: ObjectId,
@@ -462,19 +448,6 @@ async fn event_by_id<'c>(
     .fetch_optional(db)
     .await?;
     row.map(Event::try_from).transpose()
-}
-
-/// An idempotent replay, or a refusal if the key was used for something else.
-fn replay(request: &LockRequest, earlier: SeatLock) -> Decision<LockOutcome> {
-    if request.matches(&earlier) {
-        Ok(LockOutcome {
-            lock: earlier,
-            replayed: true,
-            reclaimed_seats: 0,
-        })
-    } else {
-        Err(Rejection::IdempotencyKeyReused)
-    }
 }
 
 #[async_trait]
@@ -599,8 +572,8 @@ impl Store for SqlStore {
         row.map(Inventory::try_from).transpose()
     }
 
-    async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome> {
-        in_write_tx!(self, |tx| self.lock_seats_in(&mut tx, &request))
+    async fn lock_seats_batch(&self, requests: Vec<LockRequest>) -> Vec<StoreResult<LockOutcome>> {
+        self.lock_seats_in_batches(requests).await
     }
 
     async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>> {
@@ -677,83 +650,6 @@ impl Store for SqlStore {
 }
 
 impl SqlStore {
-    async fn lock_seats_in(
-        &self,
-        tx: &mut Tx,
-        request: &LockRequest,
-    ) -> StoreResult<Decision<LockOutcome>> {
-        {
-            if let Some(earlier) =
-                lock_by_key(&mut **tx, request.user_id, &request.idempotency_key).await?
-            {
-                return Ok(replay(request, earlier));
-            }
-            let Some(event) = event_by_id(&mut **tx, request.event_id).await? else {
-                return Ok(Err(Rejection::EventNotFound));
-            };
-            let user_exists = sqlx::query("SELECT id FROM users WHERE id = $1")
-                .bind(request.user_id.to_string())
-                .fetch_optional(&mut **tx)
-                .await?
-                .is_some();
-            if !user_exists {
-                return Ok(Err(Rejection::UserNotFound));
-            }
-            if event.event_date <= request.now {
-                return Ok(Err(Rejection::EventStarted));
-            }
-            let mut reclaimed_seats = 0;
-            if !take_seats(tx, request).await? {
-                // Holds that lapsed but were not swept yet still count against the event:
-                // release them now rather than turn a buyer away.
-                let reclaimed = self
-                    .expire_lapsed_in(tx, Some(request.event_id), request.now, i64::MAX)
-                    .await?;
-                if reclaimed.seats == 0 || !take_seats(tx, request).await? {
-                    return Ok(Err(Rejection::NotEnoughSeats));
-                }
-                reclaimed_seats = reclaimed.seats;
-            }
-            let lock = SeatLock {
-                id: ObjectId::generate(),
-                event_id: request.event_id,
-                user_id: request.user_id,
-                seats: request.seats,
-                status: LockStatus::Active,
-                expires_at: request.expires_at,
-                idempotency_key: request.idempotency_key.clone(),
-                booking_id: None,
-                created_at: request.now,
-                updated_at: request.now,
-            };
-            let inserted = sqlx::query(
-                "INSERT INTO seat_locks (id, event_id, user_id, seats, status, expires_at, \
-                 idempotency_key, booking_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, 'ACTIVE', $5, $6, NULL, $7, $7) \
-                 ON CONFLICT (user_id, idempotency_key) DO NOTHING",
-            )
-            .bind(lock.id.to_string())
-            .bind(lock.event_id.to_string())
-            .bind(lock.user_id.to_string())
-            .bind(lock.seats)
-            .bind(lock.expires_at.millis())
-            .bind(lock.idempotency_key.clone())
-            .bind(lock.created_at.millis())
-            .execute(&mut **tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                // A simultaneous request with the same key committed first. Undo our deduction
-                // and run again: the next attempt finds that lock and replays it.
-                return Err(StoreError::Conflict(None));
-            }
-            Ok(Ok(LockOutcome {
-                lock,
-                replayed: false,
-                reclaimed_seats,
-            }))
-        }
-    }
-
     /// A booking, locked until the transaction ends (PostgreSQL) or under the write lock
     /// (SQLite): payments and cancellations of one booking take turns.
     async fn booking_for_update(
@@ -886,20 +782,6 @@ async fn confirm_booking_in(
             replayed: false,
         }))
     }
-}
-
-/// Takes the request's seats if the event still has them: one conditional statement.
-async fn take_seats(tx: &mut Tx, request: &LockRequest) -> StoreResult<bool> {
-    let taken = sqlx::query(
-        "UPDATE events SET available_seats = available_seats - $2, updated_at = $3 \
-         WHERE id = $1 AND available_seats >= $2",
-    )
-    .bind(request.event_id.to_string())
-    .bind(request.seats)
-    .bind(request.now.millis())
-    .execute(&mut **tx)
-    .await?;
-    Ok(taken.rows_affected() == 1)
 }
 
 /// The answer to confirming a lock that could not be claimed: the booking an earlier

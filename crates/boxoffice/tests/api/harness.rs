@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use boxoffice::app::Application;
-use boxoffice::config::{AuthMode, Config, LogFormat, Protection};
+use boxoffice::config::{AuthMode, Config, LogFormat, Protection, Switch};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -90,6 +90,7 @@ pub fn test_config() -> Config {
         database_max_connections: 8,
         database_acquire_timeout_ms: 5000,
         request_timeout_ms: 30_000,
+        lock_batching: Switch::On,
         log: "warn".to_owned(),
         log_format: LogFormat::Text,
         protection: Protection::default(),

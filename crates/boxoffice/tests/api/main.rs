@@ -7,6 +7,7 @@ mod process;
 
 mod authentication;
 mod authorization;
+mod batching;
 mod cancellation;
 mod concurrency;
 mod crash_and_scale;
