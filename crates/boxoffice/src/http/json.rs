@@ -16,7 +16,23 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let axum::Json(object) = axum::Json::<Map<String, Value>>::from_request(req, state).await?;
+        if object.values().any(holds_nul) {
+            return Err(ApiError::BadBody(NUL_REFUSED));
+        }
         Ok(Self(object))
+    }
+}
+
+/// PostgreSQL cannot store a NUL character in text, and no name, email or key needs one: such
+/// input is refused up front, the same on both databases.
+pub const NUL_REFUSED: &str = "Text must not contain NUL characters";
+
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(values) => values.iter().any(holds_nul),
+        Value::Object(object) => object.values().any(holds_nul),
+        _ => false,
     }
 }
 

@@ -207,6 +207,25 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn text_with_a_nul_character_is_refused_on_both_databases(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let nul = "Text must not contain NUL characters";
+        app.post("/api/users/register", json!({"name": "A\u{0}", "email": "a@example.com", "password": "secret1"}))
+            .await
+            .assert_error(400, nul);
+        let user = app.register("Nul").await;
+        let event = app.create_event(5).await;
+        app.try_lock(&event, &user, 1, "key\u{0}").await.assert_error(400, nul);
+        app.post("/api/events", json!({"name": "x", "description": ["\u{0}"], "eventDate": "2099-01-01T00:00:00Z", "totalSeats": 1}))
+            .await
+            .assert_error(400, nul);
+        app.get("/api/events?q=a%00b").await.assert_error(400, nul);
+        assert_eq!(app.available(&event).await, 5);
+        let locks = app.sql_text("SELECT CAST(COUNT(*) AS TEXT) FROM seat_locks").await;
+        assert_eq!(locks, "0");
+        app.stop().await;
+    }
+
     async fn an_internal_error_is_a_logged_generic_json_500(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let user = app.register("Dan").await;
