@@ -6,6 +6,7 @@
 
 mod dialect;
 mod error;
+mod import;
 mod logins;
 mod rows;
 mod sql;
@@ -19,6 +20,7 @@ use crate::domain::{
 
 pub use dialect::{Dialect, PoolSettings};
 pub use error::StoreError;
+pub use import::Insertion;
 pub use sql::{Expired, SWEEP_BATCH, SqlStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
