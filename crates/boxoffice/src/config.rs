@@ -28,6 +28,15 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Import the seed system's `mongoexport` files (users.json, events.json, seatlocks.json,
+    /// bookings.json) from DIR, keeping every id; running it again imports nothing twice.
+    ImportMongo {
+        /// The directory holding the export files (a missing file is an empty collection).
+        dir: std::path::PathBuf,
+        /// Read and validate everything and print the summary, without opening the database.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod import;
 pub mod password;
 pub mod store;
 pub mod sweeper;

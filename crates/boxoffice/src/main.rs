@@ -1,9 +1,9 @@
 use std::process::ExitCode;
 
 use boxoffice::app::{Application, shutdown_signal};
-use boxoffice::check;
 use boxoffice::config::{Command, Config, LogFormat};
 use boxoffice::store::SqlStore;
+use boxoffice::{check, import};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -32,6 +32,22 @@ fn main() -> ExitCode {
                 let consistent = check::run(&store, repair).await;
                 store.close().await;
                 consistent
+            }
+            Command::ImportMongo { dir, dry_run } => {
+                let store = if dry_run {
+                    None
+                } else {
+                    Some(
+                        SqlStore::connect(&cli.config.database_url, &cli.config.pool_settings())
+                            .await?,
+                    )
+                };
+                let summary = import::run(store.as_ref(), &dir).await;
+                if let Some(store) = &store {
+                    store.close().await;
+                }
+                print!("{}", summary?.render());
+                Ok(true)
             }
         }
     });

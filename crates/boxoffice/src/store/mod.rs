@@ -7,6 +7,7 @@
 mod batch;
 mod dialect;
 mod error;
+mod import;
 mod logins;
 mod rows;
 mod sql;
@@ -21,6 +22,7 @@ use crate::domain::{
 pub use batch::BatchingStore;
 pub use dialect::{Dialect, PoolSettings};
 pub use error::StoreError;
+pub use import::Insertion;
 pub use sql::{Expired, LOCK_BATCH_MAX, SWEEP_BATCH, SqlStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;

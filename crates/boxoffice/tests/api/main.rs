@@ -16,6 +16,7 @@ mod event_changes;
 mod expiry;
 mod hold_changes;
 mod idempotency;
+mod import_mongo;
 mod jwt_flow;
 mod listing;
 mod outage;
