@@ -99,6 +99,22 @@ impl LockRequest {
         }
     }
 
+    /// The ACTIVE lock this request makes when it is granted.
+    pub fn new_lock(&self) -> SeatLock {
+        SeatLock {
+            id: ObjectId::generate(),
+            event_id: self.event_id,
+            user_id: self.user_id,
+            seats: self.seats,
+            status: LockStatus::Active,
+            expires_at: self.expires_at,
+            idempotency_key: self.idempotency_key.clone(),
+            booking_id: None,
+            created_at: self.now,
+            updated_at: self.now,
+        }
+    }
+
     /// Whether an earlier lock under the same key was made by this same request.
     pub fn matches(&self, earlier: &SeatLock) -> bool {
         earlier.event_id == self.event_id && earlier.seats == self.seats

@@ -107,7 +107,6 @@ pub fn short_of_seats(verdicts: &[LockVerdict]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::LockStatus;
 
     const NOW: i64 = 1_800_000_000_000;
 
@@ -131,18 +130,7 @@ mod tests {
     }
 
     fn stored_lock(request: &LockRequest) -> SeatLock {
-        SeatLock {
-            id: ObjectId::generate(),
-            event_id: request.event_id,
-            user_id: request.user_id,
-            seats: request.seats,
-            status: LockStatus::Active,
-            expires_at: request.expires_at,
-            idempotency_key: request.idempotency_key.clone(),
-            booking_id: None,
-            created_at: request.now,
-            updated_at: request.now,
-        }
+        request.new_lock()
     }
 
     use LockVerdict::{Grant, Refuse, ReplayOf, ReplayStored};

@@ -14,7 +14,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{Decision, SqlStore, Tx};
 use crate::domain::{
-    Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, SeatLock, Timestamp,
+    Event, LockBatchFacts, LockRequest, LockVerdict, ObjectId, SeatLock, Timestamp,
     decide_lock_batch, granted_seats, short_of_seats,
 };
 use crate::store::rows::{EventRow, LockRow, lock_columns};
@@ -280,7 +280,7 @@ async fn insert_locks(
     let made: Vec<Option<SeatLock>> = requests
         .iter()
         .zip(verdicts)
-        .map(|(request, verdict)| (*verdict == LockVerdict::Grant).then(|| new_lock(request)))
+        .map(|(request, verdict)| (*verdict == LockVerdict::Grant).then(|| request.new_lock()))
         .collect();
     let mut new: Vec<&SeatLock> = made.iter().flatten().collect();
     if !new.is_empty() {
@@ -339,21 +339,6 @@ async fn insert_locks(
             Ok(Ok(LockOutcome { lock, replayed }))
         })
         .collect()
-}
-
-fn new_lock(request: &LockRequest) -> SeatLock {
-    SeatLock {
-        id: ObjectId::generate(),
-        event_id: request.event_id,
-        user_id: request.user_id,
-        seats: request.seats,
-        status: LockStatus::Active,
-        expires_at: request.expires_at,
-        idempotency_key: request.idempotency_key.clone(),
-        booking_id: None,
-        created_at: request.now,
-        updated_at: request.now,
-    }
 }
 
 /// The values in order of first appearance, each once.
