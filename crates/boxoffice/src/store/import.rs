@@ -72,30 +72,9 @@ impl SqlStore {
         let mut tx = self.begin_import().await?;
         let mut outcomes = Vec::with_capacity(events.len());
         for event in events {
-            let done = sqlx::query(
-                "INSERT INTO events (id, name, description, event_date, total_seats, \
-                 available_seats, withheld_seats, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-            )
-            .bind(event.id.to_string())
-            .bind(event.name.clone())
-            .bind(event.description.clone())
-            .bind(event.event_date.millis())
-            .bind(event.total_seats)
-            .bind(event.available_seats)
-            .bind(event.withheld_seats)
-            .bind(event.created_at.millis())
-            .bind(event.updated_at.millis())
-            .execute(&mut *tx)
-            .await?;
+            let inserted = super::sql::insert_event(&mut *tx, event).await?;
             outcomes.push(
-                classify(
-                    &mut tx,
-                    "events",
-                    event.id.to_string(),
-                    done.rows_affected(),
-                )
-                .await?,
+                classify(&mut tx, "events", event.id.to_string(), u64::from(inserted)).await?,
             );
         }
         tx.commit().await?;

@@ -300,6 +300,30 @@ impl SqlStore {
     }
 }
 
+/// Writes an event row as given; false if its id is already there (imports run twice).
+pub(super) async fn insert_event<'c>(
+    db: impl Executor<'c, Database = Any>,
+    event: &Event,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO events (id, name, description, event_date, total_seats, available_seats, \
+         withheld_seats, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(event.id.to_string())
+    .bind(event.name.clone())
+    .bind(event.description.clone())
+    .bind(event.event_date.millis())
+    .bind(event.total_seats)
+    .bind(event.available_seats)
+    .bind(event.withheld_seats)
+    .bind(event.created_at.millis())
+    .bind(event.updated_at.millis())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 const RELEASE_LOCK: &str = "UPDATE seat_locks SET status = 'EXPIRED', updated_at = $3 \
      WHERE id = $1 AND status = $2 RETURNING event_id, seats";
 
@@ -529,20 +553,7 @@ impl Store for SqlStore {
             created_at: now,
             updated_at: now,
         };
-        sqlx::query(
-            "INSERT INTO events (id, name, description, event_date, total_seats, available_seats, \
-             withheld_seats, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
-        .bind(event.id.to_string())
-        .bind(event.name.clone())
-        .bind(event.description.clone())
-        .bind(event.event_date.millis())
-        .bind(event.total_seats)
-        .bind(event.available_seats)
-        .bind(event.withheld_seats)
-        .bind(now.millis())
-        .execute(&self.writer)
-        .await?;
+        insert_event(&self.writer, &event).await?;
         Ok(event)
     }
 
