@@ -1,4 +1,4 @@
-use super::{ObjectId, Rejection, Timestamp};
+use super::{ObjectId, Rejection, Timestamp, parse_date};
 
 #[derive(Clone, Debug)]
 pub struct Event {
@@ -135,9 +135,10 @@ fn parse_description(description: Field<&str>) -> Result<String, Rejection> {
 }
 
 fn parse_event_date(date: Field<&str>, now: Timestamp) -> Result<Timestamp, Rejection> {
-    let Field::Given(Some(date)) = date.map(Timestamp::parse_rfc3339) else {
+    let Field::Given(date) = date else {
         return Err(Rejection::invalid("eventDate must be a valid date"));
     };
+    let date = parse_date("eventDate", date)?;
     if date <= now {
         return Err(Rejection::invalid("eventDate must be in the future"));
     }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{BookingStatus, ObjectId, Rejection, Timestamp};
+use super::{BookingStatus, ObjectId, Rejection, Timestamp, parse_date};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
@@ -67,6 +67,17 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// The page with each item replaced by what `f` makes of it, leaving out those it makes
+    /// nothing of; the next page still starts where this one ended.
+    pub fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page {
+            items: self.items.into_iter().filter_map(f).collect(),
+            next: self.next,
+        }
+    }
+}
+
 /// `limit`: an integer from 1 to 100, written as one; 20 when absent.
 pub fn parse_limit(text: Option<&str>) -> Result<i64, Rejection> {
     let Some(text) = text else {
@@ -82,13 +93,9 @@ pub fn parse_limit(text: Option<&str>) -> Result<i64, Rejection> {
     }
 }
 
-/// A date bound such as `from` or `to`: any RFC 3339 form.
+/// A date bound such as `from` or `to`: any RFC 3339 form in the accepted range.
 pub fn parse_date_bound(name: &str, text: Option<&str>) -> Result<Option<Timestamp>, Rejection> {
-    text.map(|text| {
-        Timestamp::parse_rfc3339(text)
-            .ok_or_else(|| Rejection::invalid(format!("{name} must be a valid date")))
-    })
-    .transpose()
+    text.map(|text| parse_date(name, text)).transpose()
 }
 
 /// Which events a page of the event list holds: ordered by date, then id.

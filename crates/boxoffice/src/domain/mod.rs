@@ -19,7 +19,7 @@ pub use lock_batch::{
     LockBatchFacts, LockVerdict, decide_lock_batch, granted_seats, short_of_seats,
 };
 pub use rejection::Rejection;
-pub use timestamp::Timestamp;
+pub use timestamp::{DateError, Timestamp, parse_date};
 pub use user::{NewUser, Role, User, email_key};
 
 /// Statuses are stored and shown in the seed's upper-case spelling.

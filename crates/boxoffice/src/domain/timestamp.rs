@@ -1,4 +1,8 @@
 //! Instants as milliseconds since the Unix epoch, shown as RFC 3339 UTC with milliseconds.
+//!
+//! Every instant the API reads must be one it can show: input dates are accepted from
+//! [`Timestamp::EARLIEST`] to [`Timestamp::LATEST`] once in UTC (CONTRACT.md, Conventions), and
+//! [`parse_date`] is the one function that reads a client's date, wherever it comes from.
 
 use std::fmt;
 
@@ -7,10 +11,17 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
+use super::Rejection;
+
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// `1970-01-01T00:00:00.000Z`, the earliest instant accepted or shown.
+    pub const EARLIEST: Self = Self(0);
+    /// `9999-12-31T23:59:59.999Z`, the latest: the last millisecond with a four-digit year.
+    pub const LATEST: Self = Self(253_402_300_799_999);
+
     pub fn now() -> Self {
         let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
         Self(i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX))
@@ -32,13 +43,47 @@ impl Timestamp {
         Self(self.0.saturating_add(seconds.saturating_mul(1000)))
     }
 
-    /// Any RFC 3339 form: `2026-06-15T10:00:00Z`, offsets, fractions (kept to the millisecond).
-    pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    /// The instant `millis` after the epoch if it lies from [`Self::EARLIEST`] to
+    /// [`Self::LATEST`], the range the API accepts and can always show; else `None`.
+    pub fn in_range(millis: i64) -> Option<Self> {
+        (Self::EARLIEST.0..=Self::LATEST.0)
+            .contains(&millis)
+            .then_some(Self(millis))
+    }
+
+    /// Any RFC 3339 form: `2026-06-15T10:00:00Z`, offsets, fractions (kept to the millisecond),
+    /// that lies in the accepted range once in UTC.
+    pub fn parse_rfc3339(text: &str) -> Result<Self, DateError> {
+        let parsed = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| DateError::Malformed)?;
         i64::try_from(parsed.unix_timestamp_nanos().div_euclid(1_000_000))
             .ok()
-            .map(Self)
+            .and_then(Self::in_range)
+            .ok_or(DateError::OutOfRange)
     }
+}
+
+/// Why a text is not an accepted date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateError {
+    /// Not RFC 3339.
+    Malformed,
+    /// RFC 3339, but outside `1970-01-01T00:00:00Z` … `9999-12-31T23:59:59.999Z` in UTC.
+    OutOfRange,
+}
+
+/// A client's date, named `field` in its errors (a body field such as `eventDate`, or a query
+/// parameter such as `from`): 400 `<field> must be a valid date` for anything that is not
+/// RFC 3339, and 400 `<field> must be between 1970-01-01T00:00:00.000Z and
+/// 9999-12-31T23:59:59.999Z` outside the accepted range (CONTRACT.md, Conventions).
+pub fn parse_date(field: &str, text: &str) -> Result<Timestamp, Rejection> {
+    Timestamp::parse_rfc3339(text).map_err(|error| match error {
+        DateError::Malformed => Rejection::invalid(format!("{field} must be a valid date")),
+        DateError::OutOfRange => Rejection::invalid(format!(
+            "{field} must be between {} and {}",
+            Timestamp::EARLIEST,
+            Timestamp::LATEST
+        )),
+    })
 }
 
 impl fmt::Display for Timestamp {
@@ -74,7 +119,52 @@ mod tests {
     #[test]
     fn refuses_what_is_not_rfc3339() {
         for bad in ["", "tomorrow", "2026-06-15", "2026-13-01T00:00:00Z"] {
-            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+            assert_eq!(
+                Timestamp::parse_rfc3339(bad),
+                Err(DateError::Malformed),
+                "{bad}"
+            );
         }
+    }
+
+    #[test]
+    fn accepts_exactly_the_range_it_can_show() {
+        let first = Timestamp::parse_rfc3339("1970-01-01T00:00:00Z").unwrap();
+        assert_eq!(first, Timestamp::EARLIEST);
+        assert_eq!(first.to_string(), "1970-01-01T00:00:00.000Z");
+        let last = Timestamp::parse_rfc3339("9999-12-31T23:59:59.999Z").unwrap();
+        assert_eq!(last, Timestamp::LATEST);
+        assert_eq!(last.to_string(), "9999-12-31T23:59:59.999Z");
+        for outside in [
+            // Year 10000 once in UTC.
+            "9999-12-31T23:59:59-23:59",
+            "9999-12-31T23:59:59.999-00:01",
+            // 1969 once in UTC.
+            "1970-01-01T00:00:00+00:01",
+            "1969-12-31T23:59:59.999Z",
+            "0000-01-01T00:00:00Z",
+        ] {
+            assert_eq!(
+                Timestamp::parse_rfc3339(outside),
+                Err(DateError::OutOfRange),
+                "{outside}"
+            );
+        }
+        assert_eq!(Timestamp::in_range(-1), None);
+        assert_eq!(Timestamp::in_range(Timestamp::LATEST.millis() + 1), None);
+    }
+
+    #[test]
+    fn a_date_error_names_its_field() {
+        assert_eq!(
+            parse_date("from", "soon").unwrap_err().to_string(),
+            "from must be a valid date"
+        );
+        assert_eq!(
+            parse_date("eventDate", "9999-12-31T23:59:59-23:59")
+                .unwrap_err()
+                .to_string(),
+            "eventDate must be between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z"
+        );
     }
 }

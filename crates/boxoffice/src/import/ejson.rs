@@ -83,11 +83,12 @@ fn integral(number: f64) -> Option<i64> {
 pub fn date(value: &Value) -> Result<Timestamp, String> {
     let bad = || format!("not a date: {value}");
     match wrapped(value, "$date").unwrap_or(value) {
-        Value::String(text) => Timestamp::parse_rfc3339(text).ok_or_else(bad),
+        Value::String(text) => Timestamp::parse_rfc3339(text).map_err(|_| bad()),
         inner @ (Value::Number(_) | Value::Object(_)) if !std::ptr::eq(inner, value) => {
             integer(inner)
-                .map(Timestamp::from_millis)
-                .map_err(|_| bad())
+                .ok()
+                .and_then(Timestamp::in_range)
+                .ok_or_else(bad)
         }
         _ => Err(bad()),
     }
@@ -169,12 +170,12 @@ mod tests {
             expected
         );
         assert_eq!(date(&json!("2026-01-28T12:28:29.379Z")).unwrap(), expected);
-        // Before 1970, canonical and relaxed both use $numberLong.
-        assert_eq!(
-            date(&json!({"$date": {"$numberLong": "-1000"}})).unwrap(),
-            Timestamp::from_millis(-1000)
-        );
         for bad in [
+            // Outside the range the API accepts and shows (1970 to 9999 in UTC): such a row
+            // is refused with its reason rather than stored unshowable.
+            json!({"$date": {"$numberLong": "-1000"}}),
+            json!({"$date": "10000-01-01T00:00:00Z"}),
+            json!({"$date": "9999-12-31T23:59:59-23:59"}),
             json!({"$date": "yesterday"}),
             json!(1_769_603_309_379_i64),
             json!({"$date": {"$numberDouble": "1.5"}}),

@@ -5,7 +5,8 @@ use sqlx::FromRow;
 
 use super::StoreError;
 use crate::domain::{
-    Booking, BookingStatus, Event, Inventory, LockStatus, ObjectId, Role, SeatLock, Timestamp, User,
+    Booking, BookingStatus, Cursor, Event, Inventory, LockStatus, ObjectId, Role, SeatLock,
+    Timestamp, User,
 };
 
 macro_rules! user_columns {
@@ -37,6 +38,14 @@ fn id(text: &str) -> Result<ObjectId, StoreError> {
     ObjectId::parse(text).ok_or_else(|| StoreError::corrupt(format!("id {text:?}")))
 }
 
+/// An instant column: epoch milliseconds in the range the API can show (1970 to 9999 in UTC,
+/// [`Timestamp::in_range`]). Anything else is a corrupt value of this row, so that a row
+/// written behind the API's back fails alone, never the list it is part of.
+fn instant(column: &str, millis: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::in_range(millis)
+        .ok_or_else(|| StoreError::corrupt(format!("{column} {millis} is not a showable instant")))
+}
+
 fn status<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     parse(text).ok_or_else(|| StoreError::corrupt(format!("status {text:?}")))
 }
@@ -61,8 +70,8 @@ impl TryFrom<UserRow> for User {
             email: row.email,
             role: status(&row.role, Role::parse)?,
             password_hash: row.password_hash,
-            created_at: Timestamp::from_millis(row.created_at),
-            updated_at: Timestamp::from_millis(row.updated_at),
+            created_at: instant("created_at", row.created_at)?,
+            updated_at: instant("updated_at", row.updated_at)?,
         })
     }
 }
@@ -80,6 +89,16 @@ pub struct EventRow {
     updated_at: i64,
 }
 
+impl EventRow {
+    /// Where a page of the event list that ends with this row ends: its date and id.
+    pub fn cursor(&self) -> Result<Cursor, StoreError> {
+        Ok(Cursor {
+            key: self.event_date,
+            id: id(&self.id)?,
+        })
+    }
+}
+
 impl TryFrom<EventRow> for Event {
     type Error = StoreError;
     fn try_from(row: EventRow) -> Result<Self, StoreError> {
@@ -87,12 +106,12 @@ impl TryFrom<EventRow> for Event {
             id: id(&row.id)?,
             name: row.name,
             description: row.description,
-            event_date: Timestamp::from_millis(row.event_date),
+            event_date: instant("event_date", row.event_date)?,
             total_seats: row.total_seats,
             available_seats: row.available_seats,
             withheld_seats: row.withheld_seats,
-            created_at: Timestamp::from_millis(row.created_at),
-            updated_at: Timestamp::from_millis(row.updated_at),
+            created_at: instant("created_at", row.created_at)?,
+            updated_at: instant("updated_at", row.updated_at)?,
         })
     }
 }
@@ -120,11 +139,11 @@ impl TryFrom<LockRow> for SeatLock {
             user_id: id(&row.user_id)?,
             seats: row.seats,
             status: status(&row.status, LockStatus::parse)?,
-            expires_at: Timestamp::from_millis(row.expires_at),
+            expires_at: instant("expires_at", row.expires_at)?,
             idempotency_key: row.idempotency_key,
             booking_id: row.booking_id.as_deref().map(id).transpose()?,
-            created_at: Timestamp::from_millis(row.created_at),
-            updated_at: Timestamp::from_millis(row.updated_at),
+            created_at: instant("created_at", row.created_at)?,
+            updated_at: instant("updated_at", row.updated_at)?,
         })
     }
 }
@@ -142,6 +161,16 @@ pub struct BookingRow {
     updated_at: i64,
 }
 
+impl BookingRow {
+    /// Where a page of a user's bookings that ends with this row ends: its creation and id.
+    pub fn cursor(&self) -> Result<Cursor, StoreError> {
+        Ok(Cursor {
+            key: self.created_at,
+            id: id(&self.id)?,
+        })
+    }
+}
+
 impl TryFrom<BookingRow> for Booking {
     type Error = StoreError;
     fn try_from(row: BookingRow) -> Result<Self, StoreError> {
@@ -152,9 +181,9 @@ impl TryFrom<BookingRow> for Booking {
             seats: row.seats,
             status: status(&row.status, BookingStatus::parse)?,
             seat_lock_id: id(&row.seat_lock_id)?,
-            payment_expires_at: Timestamp::from_millis(row.payment_expires_at),
-            created_at: Timestamp::from_millis(row.created_at),
-            updated_at: Timestamp::from_millis(row.updated_at),
+            payment_expires_at: instant("payment_expires_at", row.payment_expires_at)?,
+            created_at: instant("created_at", row.created_at)?,
+            updated_at: instant("updated_at", row.updated_at)?,
         })
     }
 }

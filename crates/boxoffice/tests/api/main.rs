@@ -11,6 +11,7 @@ mod batching;
 mod cancellation;
 mod concurrency;
 mod crash_and_scale;
+mod dates;
 mod docs_and_metrics;
 mod event_changes;
 mod expiry;

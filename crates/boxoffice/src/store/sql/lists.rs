@@ -6,8 +6,8 @@
 use sqlx::AnyPool;
 
 use crate::domain::{Booking, BookingQuery, Cursor, Event, EventQuery, ObjectId, Page, Rejection};
+use crate::store::StoreResult;
 use crate::store::rows::{BookingRow, EventRow, booking_columns, event_columns};
-use crate::store::{StoreError, StoreResult};
 
 /// Absent filters are bound as values that let every row through, so that one statement
 /// serves every combination: `$2` no upper bound, `$3, $4` before the first row, `$5` any name.
@@ -43,14 +43,11 @@ pub(super) async fn event_page(db: &AnyPool, query: EventQuery) -> StoreResult<P
         .bind(query.limit + 1)
         .fetch_all(db)
         .await?;
-    let events = rows
+    let rows = rows
         .into_iter()
-        .map(Event::try_from)
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Page::from_rows(events, query.limit, |event| Cursor {
-        key: event.event_date.millis(),
-        id: event.id,
-    }))
+        .map(|row| Ok((row.cursor()?, Event::try_from(row))))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, query.limit, |(cursor, _)| *cursor).filter_map(showable))
 }
 
 /// The user's bookings, or `User not found`; read in one transaction, so from one snapshot.
@@ -81,14 +78,26 @@ pub(super) async fn booking_page(
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let bookings = rows
+    let rows = rows
         .into_iter()
-        .map(Booking::try_from)
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Page::from_rows(bookings, query.limit, |booking| Cursor {
-        key: booking.created_at.millis(),
-        id: booking.id,
-    }))
+        .map(|row| Ok((row.cursor()?, Booking::try_from(row))))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, query.limit, |(cursor, _)| *cursor).filter_map(showable))
+}
+
+/// An item of a page, or `None` for a row that cannot be shown (a value written behind the
+/// API's back, such as an instant outside 1970 to 9999): that row is logged and left out, so
+/// it fails alone (its own GET answers 500), never the list; the page's cursor still moves
+/// past it.
+fn showable<T>((cursor, item): (Cursor, StoreResult<T>)) -> Option<T> {
+    item.inspect_err(|error| {
+        tracing::error!(
+            error = format!("{error:#}"),
+            row = %cursor.id,
+            "a row that cannot be shown is left out of a list"
+        );
+    })
+    .ok()
 }
 
 /// A LIKE pattern matching names that contain `text` literally: `%`, `_` and the escape
