@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Serialize;
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::views::{BookingView, Data, bodies, data};
 use super::{
-    Access, ApiError, AppState, JsonObject, ensure_owns_booking, parse_id, replayed_header,
+    Access, ApiError, AppState, JsonObject, PathId, ensure_owns_booking, parse_id, replayed_header,
 };
 use crate::auth::Caller;
 use crate::domain::{ObjectId, Rejection, Timestamp};
@@ -51,7 +51,7 @@ async fn confirm(
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
     let lock_id = body
-        .required_text("lockId")
+        .required_text("lockId")?
         .ok_or_else(|| Rejection::invalid("lockId is required"))?;
     let lock_id = ObjectId::parse(lock_id).ok_or(Rejection::InvalidOrExpiredLock)?;
     // A lock's owner never changes, so checking it before the transaction is as good as in it.
@@ -90,7 +90,7 @@ async fn confirm(
 async fn booking(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::BookingNotFound)?;
     let booking = app
@@ -115,7 +115,7 @@ async fn booking(
 async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::BookingNotFound)?;
     ensure_owns_booking(&app, &caller, id).await?;

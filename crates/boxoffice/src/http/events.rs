@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::views::{Data, EventView, InventoryView, List, bodies, data, list};
-use super::{Access, ApiError, AppState, JsonObject, QueryParams, parse_id};
+use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
 use crate::domain::{EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -74,14 +74,14 @@ async fn list_events(
     ))]
 async fn update_event(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
     let now = Timestamp::now();
     let changes = EventChanges::parse(
-        body.text("name"),
-        body.text("description"),
-        body.text("eventDate"),
+        body.text("name")?,
+        body.text("description")?,
+        body.text("eventDate")?,
         body.integer("totalSeats"),
         now,
     )?;
@@ -106,9 +106,9 @@ async fn create_event(
 ) -> Result<impl IntoResponse, ApiError> {
     let now = Timestamp::now();
     let event = NewEvent::parse(
-        body.text("name"),
-        body.text("description"),
-        body.text("eventDate"),
+        body.text("name")?,
+        body.text("description")?,
+        body.text("eventDate")?,
         body.integer("totalSeats"),
         body.integer("availableSeats"),
         now,
@@ -126,7 +126,7 @@ async fn create_event(
     ))]
 async fn event(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::EventNotFound)?;
     let event = app.store.event(id).await?.ok_or(Rejection::EventNotFound)?;
@@ -142,7 +142,7 @@ async fn event(
     ))]
 async fn inventory(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::EventNotFound)?;
     let inventory = app

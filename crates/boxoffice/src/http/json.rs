@@ -8,7 +8,10 @@ use super::ApiError;
 use crate::domain::Field;
 
 /// The body of a POST, which must be a JSON object sent as `application/json`.
-/// Unknown fields are ignored, and never trusted.
+/// Unknown fields are ignored, whatever they hold, and never trusted: only the fields a handler
+/// reads are judged, so a NUL character in an unknown field is fine, and in a field that is
+/// read it is the 400 `Text must not contain NUL characters` (CONTRACT.md, Errors beyond the
+/// seed).
 pub struct JsonObject(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
@@ -16,9 +19,6 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let axum::Json(object) = axum::Json::<Map<String, Value>>::from_request(req, state).await?;
-        if object.values().any(holds_nul) {
-            return Err(ApiError::BadBody(NUL_REFUSED));
-        }
         Ok(Self(object))
     }
 }
@@ -37,13 +37,23 @@ fn holds_nul(value: &Value) -> bool {
 }
 
 impl JsonObject {
-    /// A string field; `null` counts as missing.
-    pub fn text(&self, key: &str) -> Field<&str> {
+    /// A field as sent, `null` counting as missing; any text in it (nested too) must be free
+    /// of NUL characters.
+    pub fn value(&self, key: &str) -> Result<Option<&Value>, ApiError> {
         match self.0.get(key) {
-            None | Some(Value::Null) => Field::Missing,
+            None | Some(Value::Null) => Ok(None),
+            Some(value) if holds_nul(value) => Err(ApiError::BadBody(NUL_REFUSED)),
+            Some(value) => Ok(Some(value)),
+        }
+    }
+
+    /// A string field; `null` counts as missing.
+    pub fn text(&self, key: &str) -> Result<Field<&str>, ApiError> {
+        Ok(match self.value(key)? {
+            None => Field::Missing,
             Some(Value::String(text)) => Field::Given(text),
             Some(_) => Field::WrongType,
-        }
+        })
     }
 
     /// An integer field: a JSON number without fraction or exponent that fits in 64 bits.
@@ -56,10 +66,10 @@ impl JsonObject {
     }
 
     /// A required, non-empty string; anything else is `None`.
-    pub fn required_text(&self, key: &str) -> Option<&str> {
-        match self.text(key) {
+    pub fn required_text(&self, key: &str) -> Result<Option<&str>, ApiError> {
+        Ok(match self.text(key)? {
             Field::Given(text) if !text.is_empty() => Some(text),
             _ => None,
-        }
+        })
     }
 }

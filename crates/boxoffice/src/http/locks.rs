@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
@@ -6,7 +6,9 @@ use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::views::{Data, LockView, bodies, data};
-use super::{Access, ApiError, AppState, JsonObject, ensure_owns_lock, parse_id, replayed_header};
+use super::{
+    Access, ApiError, AppState, JsonObject, PathId, ensure_owns_lock, parse_id, replayed_header,
+};
 use crate::auth::Caller;
 use crate::domain::{LockExtension, LockRequest, ObjectId, Rejection, Timestamp};
 use crate::store::LockOutcome;
@@ -60,13 +62,13 @@ async fn lock_seats(
 
 async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<LockOutcome, ApiError> {
     let event_id = body
-        .required_text("eventId")
+        .required_text("eventId")?
         .ok_or_else(|| Rejection::invalid("eventId is required"))?;
     let user_id = body
-        .required_text("userId")
+        .required_text("userId")?
         .ok_or_else(|| Rejection::invalid("userId is required"))?;
     let seats = LockRequest::check_seats(body.integer("seats").given())?;
-    let idempotency_key = LockRequest::check_idempotency_key(body.text("idempotencyKey").given())?;
+    let idempotency_key = LockRequest::check_idempotency_key(body.text("idempotencyKey")?.given())?;
     if !caller.may_act_for_text(user_id) {
         return Err(ApiError::Forbidden);
     }
@@ -95,7 +97,7 @@ async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<Lock
 async fn lock(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::LockNotFound)?;
     let lock = app
@@ -119,7 +121,7 @@ async fn lock(
 async fn release(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::LockNotFound)?;
     ensure_owns_lock(&app, &caller, id, Rejection::LockNotFound).await?;
@@ -141,7 +143,7 @@ async fn release(
 async fn extend(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
     let seconds = LockExtension::check_seconds(body.integer("seconds").given())?;

@@ -51,9 +51,10 @@ async fn login(
     ClientAddress(client): ClientAddress,
     body: JsonObject,
 ) -> Result<axum::Json<Data<LoggedIn>>, ApiError> {
-    let (Some(email), Some(password)) =
-        (body.required_text("email"), body.required_text("password"))
-    else {
+    let (Some(email), Some(password)) = (
+        body.required_text("email")?,
+        body.required_text("password")?,
+    ) else {
         return Err(Rejection::invalid("email and password are required").into());
     };
     let key = email_key(email);

@@ -11,6 +11,7 @@ mod locks;
 mod login;
 mod middleware;
 pub mod openapi;
+mod path;
 mod payments;
 mod protection;
 mod query;
@@ -31,6 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use access::{Access, Authenticator};
 pub use error::ApiError;
 pub use json::JsonObject;
+pub use path::PathId;
 pub use protection::ClientAddress;
 pub use query::QueryParams;
 

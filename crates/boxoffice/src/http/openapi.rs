@@ -239,6 +239,8 @@ pub fn docs_routes<S: Clone + Send + Sync + 'static>(spec: &Spec) -> Router<S> {
                 .try_it_out_enabled(true),
         )
         .into();
+    // The UI's own answers for files it does not have are empty; ours are the JSON envelope.
+    let swagger = swagger.layer(axum::middleware::map_response(json_errors));
     let swagger = swagger.layer(SetResponseHeaderLayer::overriding(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -250,6 +252,23 @@ pub fn docs_routes<S: Clone + Send + Sync + 'static>(spec: &Spec) -> Router<S> {
     Router::new()
         .route(SPEC_PATH, Access::Public.on(serve_spec))
         .merge(swagger)
+}
+
+/// The Swagger UI's error answers as the API's JSON envelope: a file it does not have, or a
+/// path that is not even UTF-8, is `Route not found`; a failure to render its configuration
+/// `Internal server error`.
+async fn json_errors(response: axum::response::Response) -> axum::response::Response {
+    match response.status() {
+        StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => {
+            super::ApiError::RouteNotFound.into_response()
+        }
+        StatusCode::METHOD_NOT_ALLOWED => super::ApiError::MethodNotAllowed.into_response(),
+        status if status.is_server_error() => {
+            super::ApiError::Internal(anyhow::anyhow!("Swagger UI answered {status}"))
+                .into_response()
+        }
+        _ => response,
+    }
 }
 
 // Schemas of the domain values the views show. They live here rather than in the domain,

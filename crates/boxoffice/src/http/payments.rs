@@ -57,9 +57,9 @@ async fn payment_intent(
     caller: Caller,
     body: JsonObject,
 ) -> Result<Json<PaymentAnswer>, ApiError> {
-    let force = PaymentForce::parse(body.text("force").given())?;
+    let force = PaymentForce::parse(body.text("force")?.given())?;
     let booking_id = body
-        .required_text("bookingId")
+        .required_text("bookingId")?
         .ok_or_else(|| Rejection::invalid("bookingId is required"))?;
     let booking_id = ObjectId::parse(booking_id).ok_or(Rejection::BookingNotFound)?;
     ensure_owns_booking(&app, &caller, booking_id).await?;

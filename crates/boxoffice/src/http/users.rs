@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::views::{BookingView, Data, List, UserView, bodies, data, list};
-use super::{Access, ApiError, AppState, JsonObject, QueryParams, parse_id};
+use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
 use crate::auth::Caller;
 use crate::domain::{BookingQuery, NewUser, Rejection, Role, Timestamp};
 use crate::password;
@@ -33,9 +33,9 @@ async fn register(
     State(app): State<AppState>,
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
-    let field = |key| body.text(key).given().unwrap_or("");
-    let password = field("password");
-    let (name, email) = NewUser::validate(field("name"), field("email"), password)?;
+    let field = |key| body.text(key).map(|text| text.given().unwrap_or(""));
+    let password = field("password")?;
+    let (name, email) = NewUser::validate(field("name")?, field("email")?, password)?;
     let password_hash = password::hash(password.to_owned())
         .await
         .map_err(ApiError::Internal)?;
@@ -61,7 +61,7 @@ async fn register(
 async fn user(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
     if !caller.may_act_for_text(&id) {
         return Err(ApiError::Forbidden);
@@ -96,7 +96,7 @@ struct BookingListParams {
 async fn user_bookings(
     State(app): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     QueryParams(params): QueryParams<BookingListParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     if !caller.may_act_for_text(&id) {

@@ -18,6 +18,7 @@ mod expiry;
 mod hold_changes;
 mod idempotency;
 mod import_mongo;
+mod json_everywhere;
 mod jwt_flow;
 mod listing;
 mod outage;

@@ -226,6 +226,45 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn unknown_fields_are_ignored_whatever_they_hold(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let nul = "Text must not contain NUL characters";
+        let user = app.register("Uma").await;
+        let event = app.create_event(5).await;
+        let odd = json!({"text": "a\u{0}b", "list": ["\u{0}"], "deep": {"x": "\u{0}"}});
+        let lock = app
+            .post("/api/locks", json!({"eventId": event, "userId": user, "seats": 1,
+                "idempotencyKey": "k1", "note": "a\u{0}b", "extra": odd}))
+            .await;
+        assert_eq!(lock.status, 201, "{}", lock.body);
+        assert!(!lock.body.to_string().contains("note"), "{}", lock.body);
+        let reply = app
+            .post("/api/bookings/confirm", json!({"lockId": lock.id(), "note": "\u{0}"}))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let registered = app
+            .post("/api/users/register", json!({"name": "Vic", "email": "vic@example.com",
+                "password": "secret1", "role": "admin\u{0}"}))
+            .await;
+        assert_eq!(registered.status, 201, "{}", registered.body);
+        assert_eq!(registered.data()["role"], "user");
+        let created = app
+            .post("/api/events", json!({"name": "Fair", "eventDate": "2099-01-01T00:00:00Z",
+                "totalSeats": 3, "comment": "\u{0}"}))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        // A NUL in a field that is read is still refused, and changes nothing.
+        app.post("/api/events", json!({"name": "Fa\u{0}ir", "eventDate": "2099-01-01T00:00:00Z",
+                "totalSeats": 3, "comment": "fine"}))
+            .await
+            .assert_error(400, nul);
+        app.patch(&format!("/api/events/{event}"), json!({"description": "\u{0}"}))
+            .await
+            .assert_error(400, nul);
+        assert_eq!(app.available(&event).await, 4);
+        app.stop().await;
+    }
+
     async fn an_internal_error_is_a_logged_generic_json_500(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let user = app.register("Dan").await;
