@@ -22,6 +22,18 @@ pub struct Booking {
     pub updated_at: Timestamp,
 }
 
+impl BookingStatus {
+    /// The status of the lock behind a booking in this status: ACTIVE while the booking may
+    /// still be paid, CONSUMED once paid, EXPIRED once its seats went back (rule 6).
+    pub const fn lock_status(self) -> LockStatus {
+        match self {
+            Self::Initiated | Self::PaymentPending => LockStatus::Active,
+            Self::Confirmed => LockStatus::Consumed,
+            Self::Failed | Self::Expired | Self::Cancelled => LockStatus::Expired,
+        }
+    }
+}
+
 impl Booking {
     /// The seed shows a general-admission booking's seats as the count, as the only string.
     pub fn seat_labels(&self) -> Vec<String> {
@@ -71,39 +83,6 @@ pub struct Cancellation {
     /// Whether the booking was paid, so that a refund is recorded.
     pub refund: bool,
 }
-
-/// The simulated payment provider's answer, forced by the client.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum PaymentForce {
-    Success,
-    Failure,
-    Timeout,
-}
-
-impl PaymentForce {
-    pub fn parse(force: Option<&str>) -> Result<Self, Rejection> {
-        match force {
-            Some("success") => Ok(Self::Success),
-            Some("failure") => Ok(Self::Failure),
-            Some("timeout") => Ok(Self::Timeout),
-            _ => Err(Rejection::invalid(
-                "force must be success | failure | timeout",
-            )),
-        }
-    }
-
-    /// How the attempt is recorded in `payments`.
-    pub const fn outcome(self) -> &'static str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Failure => "FAILED",
-            Self::Timeout => "TIMEOUT",
-        }
-    }
-}
-
-/// How a cancellation's refund is recorded in `payments`.
-pub const REFUND_OUTCOME: &str = "REFUND";
 
 #[cfg(test)]
 mod tests {

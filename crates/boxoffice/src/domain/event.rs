@@ -66,6 +66,24 @@ impl NewEvent {
     }
 }
 
+impl NewEvent {
+    /// The event this makes, created at `now`: seats below `totalSeats` are withheld
+    /// (CONTRACT.md, "availableSeats at creation").
+    pub fn into_event(self, id: ObjectId, now: Timestamp) -> Event {
+        Event {
+            id,
+            withheld_seats: self.total_seats - self.available_seats,
+            name: self.name,
+            description: self.description,
+            event_date: self.event_date,
+            total_seats: self.total_seats,
+            available_seats: self.available_seats,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A PATCH of an event: only the fields given change, each under its creation rule.
 #[derive(Clone, Debug, Default)]
 pub struct EventChanges {
@@ -167,39 +185,6 @@ impl<T> Field<T> {
             Field::WrongType => Field::WrongType,
             Field::Given(v) => Field::Given(f(v)),
         }
-    }
-}
-
-/// Where every seat of an event is, computed from the lock and booking rows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Inventory {
-    pub event_id: ObjectId,
-    pub total_seats: i64,
-    pub available_seats: i64,
-    pub held_seats: i64,
-    pub pending_payment_seats: i64,
-    pub confirmed_seats: i64,
-    pub withheld_seats: i64,
-}
-
-impl Inventory {
-    /// The counter agrees with the rows: no seat sold twice, none lost.
-    pub fn is_consistent(&self) -> bool {
-        self.available_seats
-            + self.held_seats
-            + self.pending_payment_seats
-            + self.confirmed_seats
-            + self.withheld_seats
-            == self.total_seats
-    }
-
-    /// The counter the rows say the event should have.
-    pub fn expected_available(&self) -> i64 {
-        self.total_seats
-            - self.held_seats
-            - self.pending_payment_seats
-            - self.confirmed_seats
-            - self.withheld_seats
     }
 }
 

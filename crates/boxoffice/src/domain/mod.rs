@@ -1,23 +1,31 @@
 //! Pure booking rules: no I/O, no HTTP, no SQL.
 
 mod booking;
+mod confirmation;
 mod event;
 mod id;
+mod inventory;
+mod lifetimes;
 mod listing;
 mod lock;
 mod lock_batch;
+mod payment;
 mod rejection;
 mod timestamp;
 mod user;
 
-pub use booking::{Booking, BookingStatus, Cancellation, PaymentForce, REFUND_OUTCOME};
-pub use event::{Event, EventChanges, Field, Inventory, NewEvent};
+pub use booking::{Booking, BookingStatus, Cancellation};
+pub use confirmation::Reconfirmation;
+pub use event::{Event, EventChanges, Field, NewEvent};
 pub use id::ObjectId;
+pub use inventory::{Inventory, SeatUse};
+pub use lifetimes::Lifetimes;
 pub use listing::{BookingQuery, Cursor, EventQuery, Page};
 pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};
 pub use lock_batch::{
     LockBatchFacts, LockVerdict, decide_lock_batch, granted_seats, short_of_seats,
 };
+pub use payment::{LockMove, PaymentForce, REFUND_OUTCOME, Settlement};
 pub use rejection::Rejection;
 pub use timestamp::{DateError, Timestamp, parse_date};
 pub use user::{NewUser, Role, User, email_key};

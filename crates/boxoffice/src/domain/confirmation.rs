@@ -1,0 +1,127 @@
+//! Confirming a hold: the booking it makes, and what a confirmation that cannot claim the hold
+//! answers (CONTRACT.md rule 3, a lock yields at most one booking; rule 4, a lapsed hold
+//! cannot be confirmed; rule 5, the hold then lives as long as the payment window).
+
+use super::{Booking, BookingStatus, LockStatus, ObjectId, SeatLock, Timestamp};
+
+/// The answer to confirming a lock that the claim did not take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reconfirmation {
+    /// An earlier confirmation made this booking, still awaiting payment: return it again.
+    Replay,
+    /// The lock lapsed unswept: expire it now (its seats go back), then refuse.
+    ExpireLapsedLock,
+    /// `INVALID_OR_EXPIRED_LOCK`.
+    Refuse,
+}
+
+impl SeatLock {
+    /// Whether a confirmation may claim this lock now: ACTIVE, no booking yet, not lapsed.
+    /// (The store claims it with one conditional UPDATE stating the same condition.)
+    pub fn confirmable(&self, now: Timestamp) -> bool {
+        self.status == LockStatus::Active && self.booking_id.is_none() && self.expires_at > now
+    }
+
+    /// The PAYMENT_PENDING booking that confirming this lock at `now` makes; the lock then
+    /// lives until `payment_expires_at` too (rule 5).
+    pub fn booking(&self, id: ObjectId, now: Timestamp, payment_expires_at: Timestamp) -> Booking {
+        Booking {
+            id,
+            user_id: self.user_id,
+            event_id: self.event_id,
+            seats: self.seats,
+            status: BookingStatus::PaymentPending,
+            seat_lock_id: self.id,
+            payment_expires_at,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// What to answer when this lock could not be claimed; `booking` is the one it names.
+    pub fn reconfirmation(&self, booking: Option<&Booking>, now: Timestamp) -> Reconfirmation {
+        if self.has_lapsed(now) {
+            return Reconfirmation::ExpireLapsedLock;
+        }
+        match booking {
+            Some(booking)
+                if Some(booking.id) == self.booking_id
+                    && booking.status == BookingStatus::PaymentPending
+                    && !booking.payment_window_closed(now) =>
+            {
+                Reconfirmation::Replay
+            }
+            _ => Reconfirmation::Refuse,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    fn lock(status: LockStatus, booking_id: Option<ObjectId>, expires_at: i64) -> SeatLock {
+        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
+        SeatLock {
+            id,
+            event_id: id,
+            user_id: id,
+            seats: 2,
+            status,
+            expires_at: at(expires_at),
+            idempotency_key: "k".to_owned(),
+            booking_id,
+            created_at: at(0),
+            updated_at: at(0),
+        }
+    }
+
+    #[test]
+    fn a_lock_yields_one_booking_replayed_while_it_awaits_payment() {
+        let now = at(1_000);
+        let fresh = lock(LockStatus::Active, None, 2_000);
+        assert!(fresh.confirmable(now));
+        let booking = fresh.booking(ObjectId::generate(), now, at(5_000));
+        assert_eq!(booking.status, BookingStatus::PaymentPending);
+        assert_eq!((booking.seats, booking.seat_lock_id), (2, fresh.id));
+
+        let booked = lock(LockStatus::Active, Some(booking.id), 5_000);
+        assert!(!booked.confirmable(now));
+        assert_eq!(
+            booked.reconfirmation(Some(&booking), now),
+            Reconfirmation::Replay
+        );
+        assert_eq!(
+            booked.reconfirmation(Some(&booking), at(5_000)),
+            Reconfirmation::Refuse
+        );
+        let paid = Booking {
+            status: BookingStatus::Confirmed,
+            ..booking.clone()
+        };
+        assert_eq!(
+            booked.reconfirmation(Some(&paid), now),
+            Reconfirmation::Refuse
+        );
+        assert_eq!(booked.reconfirmation(None, now), Reconfirmation::Refuse);
+    }
+
+    #[test]
+    fn a_lapsed_lock_is_expired_then_refused() {
+        let lapsed = lock(LockStatus::Active, None, 1_000);
+        assert!(!lapsed.confirmable(at(1_000)));
+        assert_eq!(
+            lapsed.reconfirmation(None, at(1_000)),
+            Reconfirmation::ExpireLapsedLock
+        );
+        let expired = lock(LockStatus::Expired, None, 1_000);
+        assert_eq!(
+            expired.reconfirmation(None, at(1_000)),
+            Reconfirmation::Refuse
+        );
+    }
+}

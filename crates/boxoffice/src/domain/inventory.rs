@@ -1,0 +1,137 @@
+//! The inventory arithmetic (CONTRACT.md, "Inventory"): where every seat of an event is. One
+//! definition of which lock or booking holds seats as what, used by the inventory endpoint and
+//! `boxoffice check` (through the store's statement, built from [`SeatUse`]) and by the
+//! importer's recount (through [`Inventory::count`]).
+
+use super::{Booking, BookingStatus, LockStatus, ObjectId, SeatLock};
+
+/// What the seats of a lock or booking are, for the inventory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeatUse {
+    /// An ACTIVE lock without a booking.
+    Held,
+    /// A PAYMENT_PENDING booking (its lock is ACTIVE and not counted again).
+    PendingPayment,
+    /// A CONFIRMED booking (its lock is CONSUMED and not counted again).
+    Confirmed,
+}
+
+impl SeatUse {
+    /// The status of a lock whose seats are held, when it has no booking.
+    pub const HELD_LOCK: LockStatus = LockStatus::Active;
+    pub const PENDING_BOOKING: BookingStatus = BookingStatus::PaymentPending;
+    pub const CONFIRMED_BOOKING: BookingStatus = BookingStatus::Confirmed;
+
+    pub fn of_lock(lock: &SeatLock) -> Option<Self> {
+        (lock.status == Self::HELD_LOCK && lock.booking_id.is_none()).then_some(Self::Held)
+    }
+
+    pub fn of_booking(booking: &Booking) -> Option<Self> {
+        match booking.status {
+            Self::PENDING_BOOKING => Some(Self::PendingPayment),
+            Self::CONFIRMED_BOOKING => Some(Self::Confirmed),
+            _ => None,
+        }
+    }
+}
+
+/// Where every seat of an event is, computed from the lock and booking rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inventory {
+    pub event_id: ObjectId,
+    pub total_seats: i64,
+    pub available_seats: i64,
+    pub held_seats: i64,
+    pub pending_payment_seats: i64,
+    pub confirmed_seats: i64,
+    pub withheld_seats: i64,
+}
+
+impl Inventory {
+    /// The counter agrees with the rows: no seat sold twice, none lost.
+    pub fn is_consistent(&self) -> bool {
+        self.available_seats
+            + self.held_seats
+            + self.pending_payment_seats
+            + self.confirmed_seats
+            + self.withheld_seats
+            == self.total_seats
+    }
+
+    /// The counter the rows say the event should have.
+    pub fn expected_available(&self) -> i64 {
+        self.total_seats
+            - self.held_seats
+            - self.pending_payment_seats
+            - self.confirmed_seats
+            - self.withheld_seats
+    }
+}
+
+impl Inventory {
+    /// An event's inventory before any lock or booking is counted.
+    pub fn new(
+        event_id: ObjectId,
+        total_seats: i64,
+        available_seats: i64,
+        withheld_seats: i64,
+    ) -> Self {
+        Self {
+            event_id,
+            total_seats,
+            available_seats,
+            held_seats: 0,
+            pending_payment_seats: 0,
+            confirmed_seats: 0,
+            withheld_seats,
+        }
+    }
+
+    /// Counts `seats` used as `used`.
+    pub fn count(&mut self, used: SeatUse, seats: i64) {
+        match used {
+            SeatUse::Held => self.held_seats += seats,
+            SeatUse::PendingPayment => self.pending_payment_seats += seats,
+            SeatUse::Confirmed => self.confirmed_seats += seats,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Timestamp;
+
+    #[test]
+    fn each_seat_is_counted_once() {
+        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
+        let at = Timestamp::from_millis(0);
+        let lock = |status, booking_id| SeatLock {
+            id,
+            event_id: id,
+            user_id: id,
+            seats: 2,
+            status,
+            expires_at: at,
+            idempotency_key: "k".to_owned(),
+            booking_id,
+            created_at: at,
+            updated_at: at,
+        };
+        assert_eq!(
+            SeatUse::of_lock(&lock(LockStatus::Active, None)),
+            Some(SeatUse::Held)
+        );
+        assert_eq!(SeatUse::of_lock(&lock(LockStatus::Active, Some(id))), None);
+        assert_eq!(SeatUse::of_lock(&lock(LockStatus::Consumed, None)), None);
+
+        let mut inventory = Inventory::new(id, 10, 3, 1);
+        inventory.count(SeatUse::Held, 2);
+        inventory.count(SeatUse::PendingPayment, 3);
+        inventory.count(SeatUse::Confirmed, 1);
+        assert!(inventory.is_consistent());
+        inventory.available_seats = 4;
+        assert!(!inventory.is_consistent());
+        assert_eq!(inventory.expected_available(), 3);
+    }
+}
