@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         "--sweep-interval-ms",
         "3600000",
     ]);
-    let store = SqlStore::connect(&url, &cli.config.pool_settings()).await?;
+    let store = SqlStore::connect(&url, &boxoffice::app::pool_settings(&cli.config)).await?;
     let now = Timestamp::now();
     let user = store
         .register_user(

@@ -11,10 +11,11 @@ use tokio::sync::watch;
 
 use crate::auth::{self, Tokens};
 use crate::config::{AuthMode, Config, Switch};
-use crate::domain::Timestamp;
+use crate::domain::{Lifetimes, Timestamp};
+use crate::holds::HoldQueue;
 use crate::http::{self, AppState, Authenticator, HttpSettings};
 use crate::password;
-use crate::store::{BatchingStore, SqlStore, Store};
+use crate::store::{PoolSettings, SqlStore, Store};
 use crate::sweeper;
 use crate::telemetry;
 
@@ -43,14 +44,14 @@ impl Application {
             trusted_proxies: protection.trusted_proxies.clone(),
         };
         let store = Arc::new(
-            SqlStore::connect(&config.database_url, &config.pool_settings())
+            SqlStore::connect(&config.database_url, &pool_settings(config))
                 .await
                 .with_context(|| {
                     format!("cannot open DATABASE_URL={}", redact(&config.database_url))
                 })?,
         );
         // Holds that lapsed while no instance was running are released before serving.
-        let sweep = sweeper::sweep(&store, Timestamp::now(), None)
+        let sweep = sweeper::sweep(store.as_ref(), Timestamp::now(), None)
             .await
             .context("start-up sweep of lapsed holds failed")?;
         sweeper::report("start-up sweep", &sweep);
@@ -60,15 +61,18 @@ impl Application {
                 .context("cannot set up the admin of ADMIN_EMAIL")?;
             tracing::info!(email = %email, ?outcome, "admin account from ADMIN_EMAIL");
         }
-        let api_store: Arc<dyn Store> = match config.lock_batching {
-            Switch::On => Arc::new(BatchingStore::new(store.clone())),
-            Switch::Off => store.clone(),
-        };
+        let api_store: Arc<dyn Store> = store.clone();
         let state = AppState {
+            holds: Arc::new(HoldQueue::new(
+                api_store.clone(),
+                config.lock_batching == Switch::On,
+            )),
             store: api_store,
-            lock_ttl_seconds: i64::from(config.lock_ttl_seconds),
-            payment_ttl_seconds: i64::from(config.payment_ttl_seconds),
-            lock_max_lifetime_seconds: i64::from(config.lock_max_lifetime_seconds),
+            lifetimes: Lifetimes {
+                lock_ttl_seconds: i64::from(config.lock_ttl_seconds),
+                payment_ttl_seconds: i64::from(config.payment_ttl_seconds),
+                lock_max_lifetime_seconds: i64::from(config.lock_max_lifetime_seconds),
+            },
             auth: Arc::new(authenticator(config, auth_mode).await?),
         };
         let router = http::router(state, &settings);
@@ -119,7 +123,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let sweeper = tokio::spawn(sweeper::run(
-            self.store.clone(),
+            self.store.clone() as Arc<dyn Store>,
             self.sweep_interval,
             stopped.clone(),
         ));
@@ -152,6 +156,14 @@ impl Application {
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// The database pools' settings (`DATABASE_MAX_CONNECTIONS`, `DATABASE_ACQUIRE_TIMEOUT_MS`).
+pub fn pool_settings(config: &Config) -> PoolSettings {
+    PoolSettings {
+        max_connections: config.database_max_connections,
+        acquire_timeout: config.database_acquire_timeout(),
     }
 }
 

@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 
 use crate::domain::{Inventory, Timestamp};
-use crate::store::SqlStore;
+use crate::store::Store;
 
 /// Prints the table; returns whether every counter agrees (after repairing, if asked).
-pub async fn run(store: &SqlStore, repair: bool) -> anyhow::Result<bool> {
+pub async fn run(store: &dyn Store, repair: bool) -> anyhow::Result<bool> {
     let inventories = store.inventories().await?;
     print!("{}", table(&inventories));
     let mismatched: Vec<&Inventory> = inventories.iter().filter(|i| !i.is_consistent()).collect();

@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::store::PoolSettings;
-
 #[derive(Parser, Debug)]
 #[command(name = "boxoffice", version, about, long_about = None)]
 pub struct Cli {
@@ -391,11 +389,9 @@ impl Config {
         Ok(mode)
     }
 
-    pub fn pool_settings(&self) -> PoolSettings {
-        PoolSettings {
-            max_connections: self.database_max_connections,
-            acquire_timeout: Duration::from_millis(self.database_acquire_timeout_ms),
-        }
+    /// How long a request waits for a database connection (`DATABASE_ACQUIRE_TIMEOUT_MS`).
+    pub fn database_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.database_acquire_timeout_ms)
     }
 
     /// A lock is created to live `LOCK_TTL_SECONDS` and may be extended to at most

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod check;
 pub mod config;
 pub mod domain;
+pub mod holds;
 pub mod http;
 pub mod import;
 pub mod password;

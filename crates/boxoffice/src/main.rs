@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
-use boxoffice::app::{Application, shutdown_signal};
+use boxoffice::app::{Application, pool_settings, shutdown_signal};
 use boxoffice::config::{Command, Config, LogFormat};
-use boxoffice::store::SqlStore;
+use boxoffice::store::{SqlStore, Store};
 use boxoffice::{check, import};
 use tracing_subscriber::EnvFilter;
 
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             }
             Command::Check { repair } => {
                 let store =
-                    SqlStore::connect(&cli.config.database_url, &cli.config.pool_settings())
+                    SqlStore::connect(&cli.config.database_url, &pool_settings(&cli.config))
                         .await?;
                 let consistent = check::run(&store, repair).await;
                 store.close().await;
@@ -38,11 +38,11 @@ fn main() -> ExitCode {
                     None
                 } else {
                     Some(
-                        SqlStore::connect(&cli.config.database_url, &cli.config.pool_settings())
+                        SqlStore::connect(&cli.config.database_url, &pool_settings(&cli.config))
                             .await?,
                     )
                 };
-                let summary = import::run(store.as_ref(), &dir).await;
+                let summary = import::run(store.as_ref().map(|s| s as &dyn Store), &dir).await;
                 if let Some(store) = &store {
                     store.close().await;
                 }

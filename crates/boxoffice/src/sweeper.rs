@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::domain::Timestamp;
-use crate::store::{Expired, SWEEP_BATCH, SqlStore, StoreResult};
+use crate::store::{Expired, Store, StoreResult};
 use crate::telemetry;
+
+/// How many lapsed holds one sweep transaction expires at most, so that no sweep holds the
+/// write lock for long.
+pub const SWEEP_BATCH: i64 = 500;
 
 /// What one sweep did, and how long its longest write transaction took.
 #[derive(Clone, Copy, Debug, Default)]
@@ -24,7 +28,7 @@ pub struct Sweep {
 /// Expires everything that has lapsed by `now`, batch after batch, unless told to stop
 /// (checked between batches).
 pub async fn sweep(
-    store: &SqlStore,
+    store: &dyn Store,
     now: Timestamp,
     stop: Option<&watch::Receiver<bool>>,
 ) -> StoreResult<Sweep> {
@@ -34,7 +38,7 @@ pub async fn sweep(
         let batch_started = Instant::now();
         let batch = store.expire_lapsed(now, SWEEP_BATCH).await?;
         let batch_elapsed = batch_started.elapsed();
-        telemetry::sweep_batch(batch_elapsed, &batch);
+        telemetry::sweep_batch(batch_elapsed, batch.locks, batch.bookings, batch.seats);
         sweep.longest_batch = sweep.longest_batch.max(batch_elapsed);
         sweep.batches += 1;
         sweep.expired.locks += batch.locks;
@@ -64,7 +68,7 @@ pub fn report(what: &str, sweep: &Sweep) {
 }
 
 /// Sweeps every `interval` until `stop` turns true.
-pub async fn run(store: Arc<SqlStore>, interval: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn run(store: Arc<dyn Store>, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -72,7 +76,7 @@ pub async fn run(store: Arc<SqlStore>, interval: Duration, mut stop: watch::Rece
             _ = ticks.tick() => {}
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
-        match sweep(&store, Timestamp::now(), Some(&stop)).await {
+        match sweep(store.as_ref(), Timestamp::now(), Some(&stop)).await {
             Ok(sweep) => report("sweep", &sweep),
             // The database may be down for a while; the next tick tries again.
             Err(error) => tracing::warn!(error = format!("{error:#}"), "sweep failed"),

@@ -13,8 +13,6 @@ use metrics::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::store::Expired;
-
 pub const HTTP_REQUESTS: &str = "http_requests_total";
 pub const HTTP_REQUEST_DURATION: &str = "http_request_duration_seconds";
 pub const HOLDS_GRANTED: &str = "boxoffice_holds_granted_total";
@@ -153,11 +151,11 @@ pub fn payment(outcome: &'static str) {
 }
 
 /// One sweeper transaction: how long it took and what it expired.
-pub fn sweep_batch(elapsed: Duration, expired: &Expired) {
+pub fn sweep_batch(elapsed: Duration, locks: u64, bookings: u64, seats: i64) {
     histogram!(SWEEP_BATCH_DURATION).record(elapsed.as_secs_f64());
-    counter!(HOLDS_EXPIRED, "kind" => "locks").increment(expired.locks);
-    counter!(HOLDS_EXPIRED, "kind" => "bookings").increment(expired.bookings);
-    if let Ok(seats @ 1..) = u64::try_from(expired.seats) {
+    counter!(HOLDS_EXPIRED, "kind" => "locks").increment(locks);
+    counter!(HOLDS_EXPIRED, "kind" => "bookings").increment(bookings);
+    if let Ok(seats @ 1..) = u64::try_from(seats) {
         counter!(SEATS_RELEASED, "by" => "sweeper").increment(seats);
     }
 }

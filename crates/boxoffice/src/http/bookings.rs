@@ -65,7 +65,7 @@ async fn confirm(
     let now = Timestamp::now();
     let outcome = app
         .store
-        .confirm_booking(lock_id, now, now.plus_seconds(app.payment_ttl_seconds))
+        .confirm_booking(lock_id, now, app.lifetimes.payment_expires_at(now))
         .await?;
     let (status, replayed) = if outcome.replayed {
         (StatusCode::OK, Some(replayed_header()))

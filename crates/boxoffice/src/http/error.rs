@@ -114,11 +114,10 @@ fn rejection_status(rejection: &Rejection) -> StatusCode {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Rejected(rejection) => Self::Rejected(rejection),
-            // A transaction that kept losing races is load, not a bug: try again later.
-            StoreError::Unavailable(_) | StoreError::Conflict(_) => Self::Unavailable(error.into()),
-            StoreError::Internal(_) => Self::Internal(error.into()),
+        match error.into_rejection() {
+            Ok(rejection) => Self::Rejected(rejection),
+            Err(error) if error.is_transient() => Self::Unavailable(error.into()),
+            Err(error) => Self::Internal(error.into()),
         }
     }
 }

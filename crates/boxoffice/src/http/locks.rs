@@ -82,9 +82,9 @@ async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<Lock
         seats,
         idempotency_key,
         now,
-        expires_at: now.plus_seconds(app.lock_ttl_seconds),
+        expires_at: app.lifetimes.lock_expires_at(now),
     };
-    Ok(app.store.lock_seats(request).await?)
+    Ok(app.holds.hold(request).await?)
 }
 
 /// A lock. Someone else's lock is not found, as if it did not exist.
@@ -149,13 +149,7 @@ async fn extend(
     let seconds = LockExtension::check_seconds(body.integer("seconds").given())?;
     let lock_id = parse_id(&id, Rejection::InvalidOrExpiredLock)?;
     ensure_owns_lock(&app, &caller, lock_id, Rejection::InvalidOrExpiredLock).await?;
-    let now = Timestamp::now();
-    let extension = LockExtension {
-        lock_id,
-        now,
-        expires_at: now.plus_seconds(seconds),
-        max_lifetime_seconds: app.lock_max_lifetime_seconds,
-    };
+    let extension = app.lifetimes.extension(lock_id, Timestamp::now(), seconds);
     let lock = app.store.extend_lock(extension).await?;
     Ok(data(LockView::from(lock)))
 }

@@ -37,17 +37,18 @@ pub use protection::ClientAddress;
 pub use query::QueryParams;
 
 use crate::config::{CorsOrigins, RateLimit};
-use crate::domain::ObjectId;
+use crate::domain::{Lifetimes, ObjectId};
+use crate::holds::HoldQueue;
 use crate::store::Store;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub lock_ttl_seconds: i64,
-    pub payment_ttl_seconds: i64,
-    /// How long after its creation a lock may be extended to.
-    pub lock_max_lifetime_seconds: i64,
+    /// Where lock requests go: group commit per event (`crate::holds`).
+    pub holds: Arc<HoldQueue>,
+    /// How long holds and payment windows last.
+    pub lifetimes: Lifetimes,
     pub auth: Arc<Authenticator>,
 }
 

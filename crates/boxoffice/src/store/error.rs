@@ -51,6 +51,20 @@ impl From<anyhow::Error> for StoreError {
 }
 
 impl StoreError {
+    /// The rule's refusal, if a rule refused; otherwise the error itself.
+    pub fn into_rejection(self) -> Result<Rejection, Self> {
+        match self {
+            Self::Rejected(rejection) => Ok(rejection),
+            other => Err(other),
+        }
+    }
+
+    /// Whether trying again later may succeed: the database is unreachable or overloaded, or
+    /// a transaction kept losing races (load, not a bug). Nothing changed (CONTRACT.md rule 8).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Conflict(_))
+    }
+
     pub fn corrupt(what: impl std::fmt::Display) -> Self {
         anyhow::anyhow!("corrupt row: {what}").into()
     }

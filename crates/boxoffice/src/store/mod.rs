@@ -1,15 +1,12 @@
 //! Durable state. Every method of [`Store`] is one use case and one transaction: the HTTP layer
-//! asks, the domain rules decide, and the store makes the decision stick or not at all.
+//! asks, the domain decides, and the store makes the decision stick or not at all.
 //!
-//! One implementation, [`SqlStore`], serves SQLite and PostgreSQL through sqlx's `Any` driver:
-//! the SQL is shared, and [`Dialect`] holds the few places where the two differ.
+//! One implementation, [`SqlStore`] (`sql/`, one file per resource), serves SQLite and
+//! PostgreSQL through sqlx's `Any` driver: the SQL is shared, and [`Dialect`] holds the few
+//! places where the two differ. Everything outside `store/` (the HTTP layer, the hold queue,
+//! the sweeper, `check`, the importer) uses it through this trait.
 
-mod batch;
-mod dialect;
 mod error;
-mod import;
-mod logins;
-mod rows;
 mod sql;
 
 use async_trait::async_trait;
@@ -19,11 +16,8 @@ use crate::domain::{
     NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
 };
 
-pub use batch::BatchingStore;
-pub use dialect::{Dialect, PoolSettings};
 pub use error::StoreError;
-pub use import::Insertion;
-pub use sql::{Expired, LOCK_BATCH_MAX, SWEEP_BATCH, SqlStore};
+pub use sql::{Dialect, LOCK_BATCH_MAX, PoolSettings, SqlStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -34,11 +28,37 @@ pub struct LockOutcome {
     pub replayed: bool,
 }
 
+/// The answers to a batch of lock requests, one per request in their order, and how many
+/// seats of lapsed, unswept holds the batch released to make room (rule 4).
+#[derive(Debug, Default)]
+pub struct LockBatch {
+    pub answers: Vec<StoreResult<LockOutcome>>,
+    pub reclaimed_seats: i64,
+}
+
 /// A booking as confirmation left it, and whether an earlier confirmation had made it.
 #[derive(Clone, Debug)]
 pub struct ConfirmOutcome {
     pub booking: Booking,
     pub replayed: bool,
+}
+
+/// Counts of what one expiry pass released.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expired {
+    pub locks: u64,
+    pub bookings: u64,
+    pub seats: i64,
+}
+
+/// What became of one row offered for import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Insertion {
+    Inserted,
+    /// A row with this id is already there (an earlier import): left as it is.
+    AlreadyThere,
+    /// Another row holds one of its unique keys (email, idempotency key, lock): not inserted.
+    Conflicts,
 }
 
 /// Which failed logins to count.
@@ -50,8 +70,20 @@ pub enum FailureScope<'a> {
     Client(&'a str),
 }
 
+/// Connections of one pool at one instant.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolUsage {
+    /// `writer` or `reader` on SQLite; `shared` on PostgreSQL, where one pool serves both.
+    pub pool: &'static str,
+    pub in_use: u32,
+    pub idle: u32,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    // Users (`sql/users.rs`) and logins (`sql/logins.rs`).
+
+    /// Registers a user; `User with this email already exists` if its email key is taken.
     async fn register_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: ObjectId) -> StoreResult<Option<User>>;
     /// The user whose email, lower-cased, is `email_key`.
@@ -59,7 +91,6 @@ pub trait Store: Send + Sync + 'static {
     /// Creates this admin, or makes the user with its email an admin with its password hash;
     /// true if it was created.
     async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool>;
-
     /// Records a failed login, and forgets failures from before `forget_before`.
     async fn record_login_failure(
         &self,
@@ -77,6 +108,8 @@ pub trait Store: Send + Sync + 'static {
         since: Timestamp,
     ) -> StoreResult<Option<Timestamp>>;
 
+    // Events (`sql/events.rs`) and their inventory (`sql/inventory.rs`).
+
     async fn create_event(&self, event: NewEvent, now: Timestamp) -> StoreResult<Event>;
     async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>>;
     /// A page of events by date, then id.
@@ -89,25 +122,35 @@ pub trait Store: Send + Sync + 'static {
         changes: EventChanges,
         now: Timestamp,
     ) -> StoreResult<Event>;
+    /// Where every seat of the event is, from its rows (one snapshot).
     async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>>;
+    /// The inventory of every event, in event-date order (what `boxoffice check` compares).
+    async fn inventories(&self) -> StoreResult<Vec<Inventory>>;
+    /// Sets an event's counter to what its rows say, under its row lock; the inventory after.
+    async fn repair_counter(&self, event_id: ObjectId, now: Timestamp) -> StoreResult<Inventory>;
+
+    // Holds (`sql/holds.rs` for making them, `sql/locks.rs` for what follows).
 
     /// Holds seats; replays the earlier lock for a repeated `(user, idempotency key)`.
-    /// A batch of one, unless the store coalesces concurrent requests ([`BatchingStore`]).
+    /// A batch of one: the hold queue (`crate::holds`) is what batches concurrent requests.
     async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome> {
         self.lock_seats_batch(vec![request])
             .await
+            .answers
             .pop()
             .unwrap_or_else(|| Err(anyhow::anyhow!("a lock request got no answer").into()))
     }
     /// Decides lock requests in arrival order, in as few transactions as it can (one per
     /// event and per [`LOCK_BATCH_MAX`] requests), each exactly as if it had been made alone
     /// after the ones before it; one answer per request, in their order.
-    async fn lock_seats_batch(&self, requests: Vec<LockRequest>) -> Vec<StoreResult<LockOutcome>>;
+    async fn lock_seats_batch(&self, requests: Vec<LockRequest>) -> LockBatch;
     async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>>;
     /// Gives an ACTIVE lock without a booking up before it lapses: EXPIRED, seats back.
     async fn release_lock_early(&self, id: ObjectId, now: Timestamp) -> StoreResult<SeatLock>;
     /// Moves an ACTIVE lock's expiry (either way), within its maximum lifetime.
     async fn extend_lock(&self, extension: LockExtension) -> StoreResult<SeatLock>;
+
+    // Bookings (`sql/bookings.rs`) and payments (`sql/payments.rs`).
 
     /// Turns an ACTIVE lock into a PAYMENT_PENDING booking whose window closes at
     /// `payment_expires_at`; the lock then lives exactly as long.
@@ -127,7 +170,6 @@ pub trait Store: Send + Sync + 'static {
     /// Cancels a PAYMENT_PENDING or CONFIRMED booking before its event: its lock expires and
     /// its seats go back; a paid booking gets a refund recorded.
     async fn cancel_booking(&self, id: ObjectId, now: Timestamp) -> StoreResult<Booking>;
-
     /// Applies a simulated payment's outcome to a PAYMENT_PENDING booking and records it.
     async fn settle_payment(
         &self,
@@ -136,18 +178,22 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Booking>;
 
+    // Expiry (`sql/expiry.rs`).
+
+    /// Expires, in one transaction, up to `limit` lapsed plain locks and `limit` lapsed unpaid
+    /// bookings (with their locks), and gives their seats back (rule 7).
+    async fn expire_lapsed(&self, now: Timestamp, limit: i64) -> StoreResult<Expired>;
+
+    // Rows that come with their own ids (`sql/import.rs`): one transaction per call, each row
+    // inserted unless a row with its id (or another unique key) is already there.
+
+    async fn import_users(&self, users: &[User]) -> StoreResult<Vec<Insertion>>;
+    async fn import_events(&self, events: &[Event]) -> StoreResult<Vec<Insertion>>;
+    async fn import_locks(&self, locks: &[SeatLock]) -> StoreResult<Vec<Insertion>>;
+    async fn import_bookings(&self, bookings: &[Booking]) -> StoreResult<Vec<Insertion>>;
+
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
-
     /// How many connections each pool has in use and idle, for the metrics; cheap (no I/O).
     fn pool_usage(&self) -> Vec<PoolUsage>;
-}
-
-/// Connections of one pool at one instant.
-#[derive(Clone, Copy, Debug)]
-pub struct PoolUsage {
-    /// `writer` or `reader` on SQLite; `shared` on PostgreSQL, where one pool serves both.
-    pub pool: &'static str,
-    pub in_use: u32,
-    pub idle: u32,
 }

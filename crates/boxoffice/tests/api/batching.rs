@@ -167,7 +167,8 @@ backend_tests! {
                 request(&event, bob, 1, "b4"),          // 11: the last seat
                 request(&event, ann, 1, "earlier"),     // 12: 422 again
             ])
-            .await;
+            .await
+            .answers;
         assert_eq!(answers.len(), 13);
         replayed(&answers[0], &earlier);
         refused(&answers[1], REUSED);
@@ -207,7 +208,8 @@ backend_tests! {
         let missing = ObjectId::generate().to_string();
         let answers = store
             .lock_seats_batch(vec![request(&missing, ann, 1, "m1"), request(&missing, ann, 1, "m2")])
-            .await;
+            .await
+            .answers;
         for answer in &answers {
             refused(answer, "Event not found");
         }
@@ -221,7 +223,8 @@ backend_tests! {
                 request(&event, ann, 1, "late-1"),
                 request(&event, ann, 2, "late-2"),
             ])
-            .await;
+            .await
+            .answers;
         replayed(&answers[0], &lock);
         refused(&answers[1], "Event has already taken place");
         refused(&answers[2], "Event has already taken place");
@@ -245,13 +248,15 @@ backend_tests! {
         assert_eq!(app.available(&event).await, 4);
 
         // Without its seats only 3 + 1 would fit; with them, everyone does.
-        let answers = store
+        let batch = store
             .lock_seats_batch(vec![
                 request(&event, bob, 3, "b1"),
                 request(&event, bob, 3, "b2"),
                 request(&event, bob, 1, "b3"),
             ])
             .await;
+        assert_eq!(batch.reclaimed_seats, 6, "the lapsed hold's seats");
+        let answers = batch.answers;
         granted(&answers[0], 3);
         granted(&answers[1], 3);
         granted(&answers[2], 1);

@@ -3,11 +3,12 @@
 //! bookings are found by `bookings_by_user` and sorted, newest first. Each page is one
 //! statement, so one snapshot.
 
-use sqlx::AnyPool;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, FromRow, Row};
 
+use super::rows::{booking_columns, event_columns};
 use crate::domain::{Booking, BookingQuery, Cursor, Event, EventQuery, ObjectId, Page, Rejection};
-use crate::store::StoreResult;
-use crate::store::rows::{BookingRow, EventRow, booking_columns, event_columns};
+use crate::store::{StoreError, StoreResult};
 
 /// Absent filters are bound as values that let every row through, so that one statement
 /// serves every combination: `$2` no upper bound, `$3, $4` before the first row, `$5` any name.
@@ -34,8 +35,9 @@ pub(super) async fn event_page(db: &AnyPool, query: EventQuery) -> StoreResult<P
         Some(cursor) => (cursor.key, cursor.id.to_string()),
         None => (i64::MIN, String::new()),
     };
-    let rows: Vec<EventRow> = sqlx::query_as(EVENT_PAGE)
-        .bind(query.from.millis())
+    // The cursor's id is bound as text: "" sorts before every id.
+    let rows: Vec<AnyRow> = sqlx::query(EVENT_PAGE)
+        .bind(query.from)
         .bind(query.to.map_or(i64::MAX, |to| to.millis()))
         .bind(after_date)
         .bind(after_id)
@@ -43,11 +45,7 @@ pub(super) async fn event_page(db: &AnyPool, query: EventQuery) -> StoreResult<P
         .bind(query.limit + 1)
         .fetch_all(db)
         .await?;
-    let rows = rows
-        .into_iter()
-        .map(|row| Ok((row.cursor()?, Event::try_from(row))))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_rows(rows, query.limit, |(cursor, _)| *cursor).filter_map(showable))
+    page_of(rows, query.limit, "event_date")
 }
 
 /// The user's bookings, or `User not found`; read in one transaction, so from one snapshot.
@@ -58,7 +56,7 @@ pub(super) async fn booking_page(
 ) -> StoreResult<Page<Booking>> {
     let mut tx = db.begin().await?;
     let user_exists = sqlx::query("SELECT id FROM users WHERE id = $1")
-        .bind(user_id.to_string())
+        .bind(user_id)
         .fetch_optional(&mut *tx)
         .await?
         .is_some();
@@ -69,35 +67,49 @@ pub(super) async fn booking_page(
         Some(cursor) => (cursor.key, cursor.id.to_string()),
         None => (i64::MAX, String::new()),
     };
-    let rows: Vec<BookingRow> = sqlx::query_as(BOOKING_PAGE)
-        .bind(user_id.to_string())
-        .bind(query.status.map(|status| status.as_str()))
+    let rows: Vec<AnyRow> = sqlx::query(BOOKING_PAGE)
+        .bind(user_id)
+        .bind(query.status)
         .bind(before_created)
         .bind(before_id)
         .bind(query.limit + 1)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let rows = rows
-        .into_iter()
-        .map(|row| Ok((row.cursor()?, Booking::try_from(row))))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page::from_rows(rows, query.limit, |(cursor, _)| *cursor).filter_map(showable))
+    page_of(rows, query.limit, "created_at")
 }
 
-/// An item of a page, or `None` for a row that cannot be shown (a value written behind the
-/// API's back, such as an instant outside 1970 to 9999): that row is logged and left out, so
-/// it fails alone (its own GET answers 500), never the list; the page's cursor still moves
-/// past it.
-fn showable<T>((cursor, item): (Cursor, StoreResult<T>)) -> Option<T> {
-    item.inspect_err(|error| {
-        tracing::error!(
-            error = format!("{error:#}"),
-            row = %cursor.id,
-            "a row that cannot be shown is left out of a list"
-        );
-    })
-    .ok()
+/// A page of the rows, each read into an item on its own: a row that cannot be shown (a
+/// value written behind the API's back, such as an instant outside 1970 to 9999) is logged
+/// and left out, so it fails alone (its own GET answers 500), never the list; the page's
+/// cursor (`key_column` and the id, read raw) still moves past it.
+fn page_of<T>(rows: Vec<AnyRow>, limit: i64, key_column: &str) -> StoreResult<Page<T>>
+where
+    T: for<'r> FromRow<'r, AnyRow>,
+{
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let cursor = Cursor {
+                key: row.try_get(key_column)?,
+                id: row.try_get("id")?,
+            };
+            Ok((cursor, T::from_row(&row)))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Page::from_rows(rows, limit, |(cursor, _)| *cursor).filter_map(showable))
+}
+
+fn showable<T>((cursor, item): (Cursor, sqlx::Result<T>)) -> Option<T> {
+    item.map_err(StoreError::from)
+        .inspect_err(|error| {
+            tracing::error!(
+                error = format!("{error:#}"),
+                row = %cursor.id,
+                "a row that cannot be shown is left out of a list"
+            );
+        })
+        .ok()
 }
 
 /// A LIKE pattern matching names that contain `text` literally: `%`, `_` and the escape

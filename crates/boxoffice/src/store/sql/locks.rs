@@ -1,360 +1,89 @@
-//! Seat holds, a batch at a time (group commit): the lock requests of one event are decided
-//! and written in one transaction, and each request gets the answer it would have got alone
-//! (the rules themselves are in `domain::lock_batch`). A single request is a batch of one.
-//!
-//! The statements are set-based, so a batch costs as many round trips as one request: one
-//! lookup of the idempotency keys, one of the event with the users, one conditional UPDATE of
-//! the counter for every seat granted, one multi-row INSERT (and BEGIN and COMMIT). Round trips
-//! are what a batch costs on PostgreSQL, more than rows.
+//! Holds after they are made: reading, releasing early, extending. (Making them, a batch at a
+//! time, is `holds.rs`.) Seats come back only through `expiry::release_lock`, so exactly once.
 
-use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
+use sqlx::{AssertSqlSafe, Executor};
 
-use sqlx::AssertSqlSafe;
-
+use super::expiry::release_lock;
+use super::rows::lock_columns;
 use super::{Decision, SqlStore, Tx};
-use crate::domain::{
-    Event, LockBatchFacts, LockRequest, LockVerdict, ObjectId, SeatLock, Timestamp,
-    decide_lock_batch, granted_seats, short_of_seats,
-};
-use crate::store::rows::{EventRow, LockRow, lock_columns};
-use crate::store::{LockOutcome, StoreError, StoreResult};
+use crate::domain::{LockExtension, LockStatus, ObjectId, Rejection, SeatLock, Timestamp};
+use crate::store::{StoreError, StoreResult};
 
-/// The most requests one transaction decides. It bounds the statements' parameters (seven
-/// per request in the INSERT; SQLite allows 32766, PostgreSQL 65535) and how long the event
-/// row stays locked.
-pub const LOCK_BATCH_MAX: usize = 256;
-
-impl SqlStore {
-    /// Decides the requests (in arrival order) one transaction per event and per
-    /// `LOCK_BATCH_MAX` of them; the answers come back in the order of the requests.
-    pub(super) async fn lock_seats_in_batches(
-        &self,
-        requests: Vec<LockRequest>,
-    ) -> Vec<StoreResult<LockOutcome>> {
-        let one_event = requests
-            .windows(2)
-            .all(|pair| pair[0].event_id == pair[1].event_id);
-        if one_event && requests.len() <= LOCK_BATCH_MAX {
-            return self.lock_event_batch(requests).await;
-        }
-        let mut groups: Vec<(ObjectId, Vec<usize>)> = Vec::new();
-        for (i, request) in requests.iter().enumerate() {
-            match groups
-                .iter_mut()
-                .find(|(event, _)| *event == request.event_id)
-            {
-                Some((_, members)) => members.push(i),
-                None => groups.push((request.event_id, vec![i])),
-            }
-        }
-        let mut answers: Vec<Option<StoreResult<LockOutcome>>> = vec![None; requests.len()];
-        for (_, members) in groups {
-            for chunk in members.chunks(LOCK_BATCH_MAX) {
-                let batch = chunk.iter().map(|&i| requests[i].clone()).collect();
-                for (&i, answer) in chunk.iter().zip(self.lock_event_batch(batch).await) {
-                    answers[i] = Some(answer);
-                }
-            }
-        }
-        answers
-            .into_iter()
-            .map(|answer| answer.unwrap_or_else(|| Err(missing_answer())))
-            .collect()
-    }
-
-    /// One transaction for requests of one event. A request that makes the database fail
-    /// outright (PostgreSQL refuses a NUL character in a key, say) must not fail its
-    /// neighbours: then each request runs alone.
-    async fn lock_event_batch(&self, requests: Vec<LockRequest>) -> Vec<StoreResult<LockOutcome>> {
-        match self.lock_event_batch_tx(&requests).await {
-            Ok(answers) => answers
-                .into_iter()
-                .map(|answer| answer.map_err(StoreError::Rejected))
-                .collect(),
-            Err(StoreError::Internal(error)) if requests.len() > 1 => {
-                tracing::warn!(
-                    error = %error,
-                    size = requests.len(),
-                    "a batch of lock requests failed; running them one at a time"
-                );
-                let mut answers = Vec::with_capacity(requests.len());
-                for request in &requests {
-                    let answer = self.lock_event_batch_tx(std::slice::from_ref(request));
-                    answers.push(answer.await.and_then(|mut answers| match answers.pop() {
-                        Some(answer) => answer.map_err(StoreError::Rejected),
-                        None => Err(missing_answer()),
-                    }));
-                }
-                answers
-            }
-            Err(error) => vec![Err(error); requests.len()],
-        }
-    }
-
-    /// The batch's transaction, run again from the start after a conflict.
-    async fn lock_event_batch_tx(
-        &self,
-        requests: &[LockRequest],
-    ) -> StoreResult<Vec<Decision<LockOutcome>>> {
-        in_write_tx!(self, |tx| self.lock_event_batch_in(&mut tx, requests))
-    }
-
-    async fn lock_event_batch_in(
-        &self,
-        tx: &mut Tx,
-        requests: &[LockRequest],
-    ) -> StoreResult<Decision<Vec<Decision<LockOutcome>>>> {
-        let Some(first) = requests.first() else {
-            return Ok(Ok(Vec::new()));
-        };
-        let event_id = first.event_id;
-        let now = requests.iter().map(|r| r.now).max().unwrap_or(first.now);
-        let stored = stored_locks(tx, requests).await?;
-        let (event, user_exists) = event_and_users(tx, requests).await?;
-        let facts = LockBatchFacts {
-            event_date: event.map(|event| event.date),
-            stored,
-            user_exists,
-        };
-        // First as if seats were plenty. The counter just read is only a hint (PostgreSQL may
-        // change it before the UPDATE below): when it shows enough, one conditional statement
-        // tries to take every seat at once, and the database decides.
-        let mut verdicts = decide_lock_batch(requests, &facts, i64::MAX);
-        let wanted = granted_seats(requests, &verdicts);
-        let taken = wanted == 0
-            || (event.is_some_and(|event| event.available_seats >= wanted)
-                && take_seats(tx, event_id, wanted, now).await?);
-        if !taken {
-            verdicts = self
-                .decide_on_locked_counter(tx, requests, &facts, now)
-                .await?;
-        }
-        let answers = insert_locks(tx, requests, &verdicts, facts.stored).await?;
-        Ok(Ok(answers))
-    }
-
-    /// Not every request fits: with the event row locked, grant those that fit in arrival
-    /// order (after reclaiming the event's lapsed holds, if some do not), and take their seats.
-    async fn decide_on_locked_counter(
-        &self,
-        tx: &mut Tx,
-        requests: &[LockRequest],
-        facts: &LockBatchFacts,
-        now: Timestamp,
-    ) -> StoreResult<Vec<LockVerdict>> {
-        let event_id = requests[0].event_id;
-        let row: Option<EventRow> =
-            sqlx::query_as(AssertSqlSafe(self.sql.event_for_update.clone()))
-                .bind(event_id.to_string())
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some(event) = row.map(Event::try_from).transpose()? else {
-            // Gone since it was read (events are never deleted today): run again.
-            return Err(StoreError::Conflict(None));
-        };
-        let mut available = event.available_seats;
-        let mut verdicts = decide_lock_batch(requests, facts, available);
-        if short_of_seats(&verdicts) {
-            // Holds that lapsed but were not swept yet still count against the event:
-            // release them now rather than turn a buyer away.
-            let reclaimed = self
-                .expire_lapsed_in(tx, Some(event_id), now, i64::MAX)
-                .await?;
-            crate::telemetry::seats_reclaimed(reclaimed.seats);
-            if reclaimed.seats > 0 {
-                available += reclaimed.seats;
-                verdicts = decide_lock_batch(requests, facts, available);
-            }
-        }
-        // Still one conditional statement: the count read above chose who gets seats, but the
-        // database checks that they are there.
-        let taking = granted_seats(requests, &verdicts);
-        if taking > 0 && !take_seats(tx, event_id, taking, now).await? {
-            return Err(StoreError::Conflict(None));
-        }
-        Ok(verdicts)
-    }
-}
-
-/// Takes `seats` from the event if it still has them: one conditional statement.
-async fn take_seats(
-    tx: &mut Tx,
-    event_id: ObjectId,
-    seats: i64,
-    now: Timestamp,
-) -> StoreResult<bool> {
-    let taken = sqlx::query(
-        "UPDATE events SET available_seats = available_seats - $2, updated_at = $3 \
-         WHERE id = $1 AND available_seats >= $2",
-    )
-    .bind(event_id.to_string())
-    .bind(seats)
-    .bind(now.millis())
-    .execute(&mut **tx)
-    .await?;
-    Ok(taken.rows_affected() == 1)
-}
-
-/// For each request, the lock stored under its `(user, idempotency key)`, in one statement.
-async fn stored_locks(tx: &mut Tx, requests: &[LockRequest]) -> StoreResult<Vec<Option<SeatLock>>> {
-    let keys: Vec<(ObjectId, &str)> = distinct(
-        requests
-            .iter()
-            .map(|r| (r.user_id, r.idempotency_key.as_str())),
-    );
-    let mut sql = String::from(concat!(
+pub(super) async fn lock_by_id<'c>(
+    db: impl Executor<'c, Database = sqlx::Any>,
+    id: ObjectId,
+) -> StoreResult<Option<SeatLock>> {
+    Ok(sqlx::query_as(concat!(
         "SELECT ",
         lock_columns!(),
-        " FROM seat_locks WHERE "
-    ));
-    for i in 0..keys.len() {
-        let or = if i == 0 { "" } else { " OR " };
-        let _ = write!(
-            sql,
-            "{or}(user_id = ${} AND idempotency_key = ${})",
-            2 * i + 1,
-            2 * i + 2
-        );
-    }
-    let mut query = sqlx::query_as::<_, LockRow>(AssertSqlSafe(sql));
-    for (user_id, key) in keys {
-        query = query.bind(user_id.to_string()).bind(key.to_owned());
-    }
-    let mut found: HashMap<(ObjectId, String), SeatLock> = HashMap::new();
-    for row in query.fetch_all(&mut **tx).await? {
-        let lock = SeatLock::try_from(row)?;
-        found.insert((lock.user_id, lock.idempotency_key.clone()), lock);
-    }
-    Ok(requests
-        .iter()
-        .map(|r| found.get(&(r.user_id, r.idempotency_key.clone())).cloned())
-        .collect())
+        " FROM seat_locks WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
-/// What a batch needs of its event: whether it has started, and (as a hint) its seats.
-#[derive(Clone, Copy)]
-struct EventGlance {
-    date: Timestamp,
-    available_seats: i64,
-}
-
-/// The batch's event, and for each request whether its user exists: one statement, one row
-/// per user found (or one row without a user). No row: no such event, and then whether the
-/// users exist does not matter (a missing event is the first thing a request is told).
-async fn event_and_users(
-    tx: &mut Tx,
-    requests: &[LockRequest],
-) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
-    let ids = distinct(requests.iter().map(|r| r.user_id));
-    let sql = format!(
-        "SELECT e.event_date, e.available_seats, u.id FROM events e \
-         LEFT JOIN users u ON u.id IN ({}) WHERE e.id = $1",
-        placeholders(2, ids.len())
-    );
-    let mut query = sqlx::query_as::<_, (i64, i64, Option<String>)>(AssertSqlSafe(sql))
-        .bind(requests[0].event_id.to_string());
-    for id in ids {
-        query = query.bind(id.to_string());
-    }
-    let rows = query.fetch_all(&mut **tx).await?;
-    let event = rows.first().map(|(date, available_seats, _)| EventGlance {
-        date: Timestamp::from_millis(*date),
-        available_seats: *available_seats,
-    });
-    let found: HashSet<String> = rows.into_iter().filter_map(|(_, _, id)| id).collect();
-    let user_exists = requests
-        .iter()
-        .map(|r| found.contains(&r.user_id.to_string()))
-        .collect();
-    Ok((event, user_exists))
-}
-
-/// Writes the granted locks in one statement and pairs every request with its answer.
-async fn insert_locks(
-    tx: &mut Tx,
-    requests: &[LockRequest],
-    verdicts: &[LockVerdict],
-    stored: Vec<Option<SeatLock>>,
-) -> StoreResult<Vec<Decision<LockOutcome>>> {
-    let made: Vec<Option<SeatLock>> = requests
-        .iter()
-        .zip(verdicts)
-        .map(|(request, verdict)| (*verdict == LockVerdict::Grant).then(|| request.new_lock()))
-        .collect();
-    let mut new: Vec<&SeatLock> = made.iter().flatten().collect();
-    if !new.is_empty() {
-        // Every transaction inserts keys in the same order, so that two batches with keys in
-        // common wait for each other instead of deadlocking.
-        new.sort_by(|a, b| (a.user_id, &a.idempotency_key).cmp(&(b.user_id, &b.idempotency_key)));
-        let mut sql = String::from(
-            "INSERT INTO seat_locks (id, event_id, user_id, seats, status, expires_at, \
-             idempotency_key, booking_id, created_at, updated_at) VALUES ",
-        );
-        for i in 0..new.len() {
-            let p = 2 + 6 * i;
-            let comma = if i == 0 { "" } else { ", " };
-            let _ = write!(
-                sql,
-                "{comma}(${p}, $1, ${}, ${}, 'ACTIVE', ${}, ${}, NULL, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 5
-            );
+impl SqlStore {
+    pub(super) async fn release_lock_early_in(
+        &self,
+        tx: &mut Tx,
+        lock_id: ObjectId,
+        now: Timestamp,
+    ) -> StoreResult<Decision<SeatLock>> {
+        // Locked like a booking, so that a confirmation of this lock takes its turn.
+        let lock: Option<SeatLock> =
+            sqlx::query_as(AssertSqlSafe(self.sql.lock_for_update.clone()))
+                .bind(lock_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(lock) = lock else {
+            return Ok(Err(Rejection::LockNotFound));
+        };
+        if let Some(refusal) = lock.release_refusal(now) {
+            if lock.has_lapsed(now) {
+                release_lock(tx, lock.id, LockStatus::Active, now).await?;
+            }
+            return Ok(Err(refusal));
         }
-        sql.push_str(" ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id");
-        let mut query = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql))
-            .bind(requests[0].event_id.to_string());
-        for lock in &new {
-            query = query
-                .bind(lock.id.to_string())
-                .bind(lock.user_id.to_string())
-                .bind(lock.seats)
-                .bind(lock.expires_at.millis())
-                .bind(lock.idempotency_key.clone())
-                .bind(lock.created_at.millis());
-        }
-        let inserted = query.fetch_all(&mut **tx).await?;
-        if inserted.len() != new.len() {
-            // A simultaneous request with one of these keys committed first (on another
-            // instance, or for another event). Undo everything and run the batch again: the
-            // next attempt finds that lock and replays it.
+        if !release_lock(tx, lock.id, LockStatus::Active, now).await? {
             return Err(StoreError::Conflict(None));
         }
+        Ok(Ok(SeatLock {
+            status: LockStatus::Expired,
+            updated_at: now,
+            ..lock
+        }))
     }
-    verdicts
-        .iter()
-        .enumerate()
-        .map(|(i, verdict)| {
-            let (lock, replayed) = match verdict {
-                LockVerdict::Grant => (&made[i], false),
-                LockVerdict::ReplayStored => (&stored[i], true),
-                LockVerdict::ReplayOf(first) => (&made[*first], true),
-                LockVerdict::Refuse(rejection) => return Ok(Err(rejection.clone())),
-            };
-            let lock = lock.clone().ok_or_else(missing_answer)?;
-            Ok(Ok(LockOutcome { lock, replayed }))
-        })
-        .collect()
-}
 
-/// The values in order of first appearance, each once.
-fn distinct<T: Eq + std::hash::Hash + Copy>(values: impl Iterator<Item = T>) -> Vec<T> {
-    let mut seen = HashSet::new();
-    values.filter(|value| seen.insert(*value)).collect()
-}
-
-/// `$first, $first+1, …`, `count` of them.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn missing_answer() -> StoreError {
-    anyhow::anyhow!("a lock request of a batch was left without an answer").into()
+    pub(super) async fn extend_lock_in(
+        &self,
+        tx: &mut Tx,
+        extension: LockExtension,
+    ) -> StoreResult<Decision<SeatLock>> {
+        // The cap depends on the row's own creation; a lock that already reached its maximum
+        // lifetime (possible only if it was made with a longer TTL) cannot be extended.
+        let extended: Option<SeatLock> = sqlx::query_as(concat!(
+            "UPDATE seat_locks SET updated_at = $2, expires_at = CASE \
+                 WHEN $3 < created_at + $4 THEN $3 ELSE created_at + $4 END \
+             WHERE id = $1 AND status = 'ACTIVE' AND booking_id IS NULL AND expires_at > $2 \
+             AND created_at + $4 > $2 \
+             RETURNING ",
+            lock_columns!()
+        ))
+        .bind(extension.lock_id)
+        .bind(extension.now)
+        .bind(extension.expires_at)
+        .bind(extension.max_lifetime_seconds.saturating_mul(1000))
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(lock) = extended {
+            return Ok(Ok(lock));
+        }
+        if let Some(lock) = lock_by_id(&mut **tx, extension.lock_id).await?
+            && lock.has_lapsed(extension.now)
+        {
+            release_lock(tx, lock.id, LockStatus::Active, extension.now).await?;
+        }
+        Ok(Err(Rejection::InvalidOrExpiredLock))
+    }
 }

@@ -1,9 +1,10 @@
-//! Group commit for seat holds. A flash sale puts every buyer on one event row, and one
-//! transaction per hold queues them all on that row's lock. Here, concurrent lock requests for
-//! the same event are coalesced: while one transaction for an event is in flight, newcomers
-//! wait in the event's queue, and when it finishes the next transaction takes everything that
-//! queued (up to [`LOCK_BATCH_MAX`]) and decides it in arrival order. Each caller still gets
-//! its own answer.
+//! The hold queue: group commit for seat holds. A flash sale puts every buyer on one event
+//! row, and one transaction per hold queues them all on that row's lock. Here, concurrent lock
+//! requests for the same event are coalesced: while one transaction for an event is in flight,
+//! newcomers wait in the event's queue, and when it finishes the next transaction takes
+//! everything that queued (up to [`LOCK_BATCH_MAX`]) and hands it to the store's batch method
+//! ([`Store::lock_seats_batch`]), which decides it in arrival order. Each caller still gets its
+//! own answer.
 //!
 //! No timer: a request for an event with nothing in flight starts its transaction at once, so
 //! an uncontended request waits for nothing; batches form only while the database is busy.
@@ -20,22 +21,18 @@ use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use async_trait::async_trait;
 use tokio::sync::oneshot;
 
-use super::{
-    ConfirmOutcome, FailureScope, LOCK_BATCH_MAX, LockOutcome, PoolUsage, Store, StoreError,
-    StoreResult,
-};
-use crate::domain::{
-    Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, LockExtension, LockRequest,
-    NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
-};
+use crate::domain::{LockRequest, ObjectId};
+use crate::store::{LOCK_BATCH_MAX, LockBatch, LockOutcome, Store, StoreError, StoreResult};
+use crate::telemetry;
 
-/// A [`Store`] whose `lock_seats` coalesces concurrent requests per event; everything else
-/// goes straight to the store it wraps.
-pub struct BatchingStore<S> {
-    store: Arc<S>,
+/// Where the lock handler hands its requests. With batching on (`LOCK_BATCHING=on`, the
+/// default), concurrent requests for one event share transactions; off, each request is a
+/// transaction of its own.
+pub struct HoldQueue {
+    store: Arc<dyn Store>,
+    batching: bool,
     queues: Arc<Queues>,
 }
 
@@ -59,12 +56,57 @@ impl Queues {
     }
 }
 
-impl<S: Store> BatchingStore<S> {
-    pub fn new(store: Arc<S>) -> Self {
+/// Runs one batch through the store and counts the lapsed seats it reclaimed.
+async fn decide(store: &dyn Store, requests: Vec<LockRequest>) -> Vec<StoreResult<LockOutcome>> {
+    let LockBatch {
+        answers,
+        reclaimed_seats,
+    } = store.lock_seats_batch(requests).await;
+    telemetry::seats_reclaimed(reclaimed_seats);
+    answers
+}
+
+impl HoldQueue {
+    pub fn new(store: Arc<dyn Store>, batching: bool) -> Self {
         Self {
             store,
+            batching,
             queues: Arc::default(),
         }
+    }
+
+    /// Holds seats (CONTRACT.md endpoint 6, rules 1 and 2): the answer this request gets,
+    /// exactly as if it had been decided alone after the requests that arrived before it.
+    pub async fn hold(&self, request: LockRequest) -> StoreResult<LockOutcome> {
+        if !self.batching {
+            self.queues.batches.fetch_add(1, Ordering::Relaxed);
+            return decide(self.store.as_ref(), vec![request])
+                .await
+                .pop()
+                .unwrap_or_else(|| Err(no_answer()));
+        }
+        let event = request.event_id;
+        let (answer, answered) = oneshot::channel();
+        let waiter = Waiter { request, answer };
+        let first = match self.queues.lock().entry(event) {
+            Entry::Occupied(mut queue) => {
+                queue.get_mut().push(waiter);
+                None
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(Vec::new());
+                Some(waiter)
+            }
+        };
+        if let Some(first) = first {
+            tokio::spawn(run_batches(
+                self.store.clone(),
+                self.queues.clone(),
+                event,
+                first,
+            ));
+        }
+        answered.await.unwrap_or_else(|_| Err(no_answer()))
     }
 
     /// How many batch transactions have been started (for tests and debugging).
@@ -78,10 +120,14 @@ impl<S: Store> BatchingStore<S> {
     }
 }
 
+fn no_answer() -> StoreError {
+    anyhow::anyhow!("the batch of this lock request ended without an answer").into()
+}
+
 /// Runs batches for one event until its queue is empty, then forgets the event. It runs in
 /// its own task, so a caller that goes away (a client disconnect, a request timeout) strands
 /// nobody who queued behind it.
-async fn run_batches<S: Store>(store: Arc<S>, queues: Arc<Queues>, event: ObjectId, first: Waiter) {
+async fn run_batches(store: Arc<dyn Store>, queues: Arc<Queues>, event: ObjectId, first: Waiter) {
     let mut in_flight = InFlight {
         queues: &queues,
         event,
@@ -98,7 +144,7 @@ async fn run_batches<S: Store>(store: Arc<S>, queues: Arc<Queues>, event: Object
                 .unzip();
             queues.batches.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%event, size = requests.len(), "lock batch");
-            let outcomes = store.lock_seats_batch(requests).await;
+            let outcomes = decide(store.as_ref(), requests).await;
             for (answer, outcome) in answers.into_iter().zip(outcomes) {
                 // The caller may have gone meanwhile; its lock stands, as it would have
                 // had it been made alone.
@@ -138,166 +184,15 @@ impl Drop for InFlight<'_> {
     }
 }
 
-#[async_trait]
-impl<S: Store> Store for BatchingStore<S> {
-    async fn lock_seats(&self, request: LockRequest) -> StoreResult<LockOutcome> {
-        let event = request.event_id;
-        let (answer, answered) = oneshot::channel();
-        let waiter = Waiter { request, answer };
-        let first = match self.queues.lock().entry(event) {
-            Entry::Occupied(mut queue) => {
-                queue.get_mut().push(waiter);
-                None
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(Vec::new());
-                Some(waiter)
-            }
-        };
-        if let Some(first) = first {
-            tokio::spawn(run_batches(
-                self.store.clone(),
-                self.queues.clone(),
-                event,
-                first,
-            ));
-        }
-        answered.await.unwrap_or_else(|_| {
-            Err(StoreError::from(anyhow::anyhow!(
-                "the batch of this lock request ended without an answer"
-            )))
-        })
-    }
-
-    async fn lock_seats_batch(&self, requests: Vec<LockRequest>) -> Vec<StoreResult<LockOutcome>> {
-        self.store.lock_seats_batch(requests).await
-    }
-
-    async fn register_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User> {
-        self.store.register_user(user, now).await
-    }
-
-    async fn user(&self, id: ObjectId) -> StoreResult<Option<User>> {
-        self.store.user(id).await
-    }
-
-    async fn user_by_email_key(&self, email_key: &str) -> StoreResult<Option<User>> {
-        self.store.user_by_email_key(email_key).await
-    }
-
-    async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool> {
-        self.store.upsert_admin(admin, now).await
-    }
-
-    async fn record_login_failure(
-        &self,
-        email_key: &str,
-        client: &str,
-        at: Timestamp,
-        forget_before: Timestamp,
-    ) -> StoreResult<()> {
-        self.store
-            .record_login_failure(email_key, client, at, forget_before)
-            .await
-    }
-
-    async fn nth_login_failure(
-        &self,
-        scope: FailureScope<'_>,
-        n: u32,
-        since: Timestamp,
-    ) -> StoreResult<Option<Timestamp>> {
-        self.store.nth_login_failure(scope, n, since).await
-    }
-
-    async fn create_event(&self, event: NewEvent, now: Timestamp) -> StoreResult<Event> {
-        self.store.create_event(event, now).await
-    }
-
-    async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>> {
-        self.store.event(id).await
-    }
-
-    async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>> {
-        self.store.list_events(query).await
-    }
-
-    async fn update_event(
-        &self,
-        id: ObjectId,
-        changes: EventChanges,
-        now: Timestamp,
-    ) -> StoreResult<Event> {
-        self.store.update_event(id, changes, now).await
-    }
-
-    async fn inventory(&self, event_id: ObjectId) -> StoreResult<Option<Inventory>> {
-        self.store.inventory(event_id).await
-    }
-
-    async fn lock(&self, id: ObjectId) -> StoreResult<Option<SeatLock>> {
-        self.store.lock(id).await
-    }
-
-    async fn release_lock_early(&self, id: ObjectId, now: Timestamp) -> StoreResult<SeatLock> {
-        self.store.release_lock_early(id, now).await
-    }
-
-    async fn extend_lock(&self, extension: LockExtension) -> StoreResult<SeatLock> {
-        self.store.extend_lock(extension).await
-    }
-
-    async fn confirm_booking(
-        &self,
-        lock_id: ObjectId,
-        now: Timestamp,
-        payment_expires_at: Timestamp,
-    ) -> StoreResult<ConfirmOutcome> {
-        self.store
-            .confirm_booking(lock_id, now, payment_expires_at)
-            .await
-    }
-
-    async fn booking(&self, id: ObjectId) -> StoreResult<Option<Booking>> {
-        self.store.booking(id).await
-    }
-
-    async fn list_user_bookings(
-        &self,
-        user_id: ObjectId,
-        query: BookingQuery,
-    ) -> StoreResult<Page<Booking>> {
-        self.store.list_user_bookings(user_id, query).await
-    }
-
-    async fn cancel_booking(&self, id: ObjectId, now: Timestamp) -> StoreResult<Booking> {
-        self.store.cancel_booking(id, now).await
-    }
-
-    async fn settle_payment(
-        &self,
-        booking_id: ObjectId,
-        force: PaymentForce,
-        now: Timestamp,
-    ) -> StoreResult<Booking> {
-        self.store.settle_payment(booking_id, force, now).await
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        self.store.ping().await
-    }
-
-    fn pool_usage(&self) -> Vec<PoolUsage> {
-        self.store.pool_usage()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
+    use sqlx::{Connection as _, Executor as _};
+
     use super::*;
     use crate::domain::Role;
+    use crate::domain::{NewEvent, NewUser, Timestamp};
     use crate::store::{PoolSettings, SqlStore};
 
     fn request(event: ObjectId, user: ObjectId, seats: i64, key: &str) -> LockRequest {
@@ -344,13 +239,15 @@ mod tests {
             available_seats: 6,
         };
         let event = store.create_event(event, now).await.unwrap().id;
-        let batching = Arc::new(BatchingStore::new(store.clone()));
+        let batching = Arc::new(HoldQueue::new(store.clone(), true));
 
-        // Hold SQLite's only writer connection, so that the first batch waits for it.
-        let blocker = store.writer.begin().await.unwrap();
+        // Hold SQLite's write lock from another connection, so that the first batch waits
+        // for it (in SQLite's busy handler, up to its busy timeout).
+        let mut blocker = sqlx::AnyConnection::connect(&url).await.unwrap();
+        blocker.execute("BEGIN IMMEDIATE").await.unwrap();
         let lock = |seats, key: &str| {
             let (batching, request) = (batching.clone(), request(event, user, seats, key));
-            tokio::spawn(async move { batching.lock_seats(request).await })
+            tokio::spawn(async move { batching.hold(request).await })
         };
         let first = lock(1, "first");
         until(|| batching.batches_run() == 1).await;
@@ -380,7 +277,7 @@ mod tests {
                 queued.push(task);
             }
         }
-        drop(blocker);
+        blocker.execute("ROLLBACK").await.unwrap();
 
         let first = first.await.unwrap().unwrap();
         assert!(!first.replayed);

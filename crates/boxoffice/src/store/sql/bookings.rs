@@ -1,0 +1,195 @@
+//! Bookings: confirming a hold (rules 3 and 5), reading, and cancelling. Which booking may be
+//! confirmed, replayed or cancelled is the domain's answer (`domain::confirmation`,
+//! `Booking::cancellation`); this makes it durable.
+
+use sqlx::{AssertSqlSafe, Executor};
+
+use super::expiry::{expire_booking, release_lock};
+use super::locks::lock_by_id;
+use super::payments::record_payment;
+use super::rows::{booking_columns, lock_columns};
+use super::{Decision, SqlStore, Tx};
+use crate::domain::{
+    Booking, BookingStatus, LockStatus, ObjectId, REFUND_OUTCOME, Reconfirmation, Rejection,
+    SeatLock, Timestamp,
+};
+use crate::store::{ConfirmOutcome, StoreError, StoreResult};
+
+pub(super) async fn booking_by_id<'c>(
+    db: impl Executor<'c, Database = sqlx::Any>,
+    id: ObjectId,
+) -> StoreResult<Option<Booking>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Moves a booking from one status to another; false if it was no longer in `from`.
+pub(super) async fn change_booking_status(
+    tx: &mut Tx,
+    booking_id: ObjectId,
+    from: BookingStatus,
+    to: BookingStatus,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let changed = sqlx::query(
+        "UPDATE bookings SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
+    )
+    .bind(booking_id)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+impl SqlStore {
+    /// A booking, locked until the transaction ends (PostgreSQL) or under the write lock
+    /// (SQLite): payments and cancellations of one booking take turns.
+    pub(super) async fn booking_for_update(
+        &self,
+        tx: &mut Tx,
+        booking_id: ObjectId,
+    ) -> StoreResult<Option<Booking>> {
+        Ok(
+            sqlx::query_as(AssertSqlSafe(self.sql.booking_for_update.clone()))
+                .bind(booking_id)
+                .fetch_optional(&mut **tx)
+                .await?,
+        )
+    }
+
+    pub(super) async fn confirm_booking_in(
+        &self,
+        tx: &mut Tx,
+        lock_id: ObjectId,
+        now: Timestamp,
+        payment_expires_at: Timestamp,
+    ) -> StoreResult<Decision<ConfirmOutcome>> {
+        let booking_id = ObjectId::generate();
+        // The claim: one conditional statement, stating `SeatLock::confirmable`. The lock now
+        // lives exactly as long as the booking's payment window (rule 5).
+        let claimed: Option<SeatLock> = sqlx::query_as(concat!(
+            "UPDATE seat_locks SET booking_id = $2, expires_at = $3, updated_at = $4 \
+             WHERE id = $1 AND status = 'ACTIVE' AND booking_id IS NULL AND expires_at > $4 \
+             RETURNING ",
+            lock_columns!()
+        ))
+        .bind(lock_id)
+        .bind(booking_id)
+        .bind(payment_expires_at)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(lock) = claimed else {
+            return confirmed_earlier(tx, lock_id, now).await;
+        };
+        let booking = lock.booking(booking_id, now, payment_expires_at);
+        sqlx::query(
+            "INSERT INTO bookings (id, user_id, event_id, seats, status, seat_lock_id, \
+             payment_expires_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(booking.id)
+        .bind(booking.user_id)
+        .bind(booking.event_id)
+        .bind(booking.seats)
+        .bind(booking.status)
+        .bind(booking.seat_lock_id)
+        .bind(booking.payment_expires_at)
+        .bind(booking.created_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(Ok(ConfirmOutcome {
+            booking,
+            replayed: false,
+        }))
+    }
+
+    pub(super) async fn cancel_booking_in(
+        &self,
+        tx: &mut Tx,
+        booking_id: ObjectId,
+        now: Timestamp,
+    ) -> StoreResult<Decision<Booking>> {
+        // Locked (PostgreSQL) or under the write lock (SQLite): a payment of the same booking
+        // waits for this transaction, and then finds it CANCELLED.
+        let Some(booking) = self.booking_for_update(tx, booking_id).await? else {
+            return Ok(Err(Rejection::BookingNotFound));
+        };
+        if booking.payment_window_closed(now) {
+            expire_booking(tx, &booking, now).await?;
+        }
+        let Some(event) = super::events::event_by_id(&mut **tx, booking.event_id).await? else {
+            return Err(StoreError::corrupt(format!(
+                "booking {} names a missing event",
+                booking.id
+            )));
+        };
+        let cancellation = match booking.cancellation(event.event_date, now) {
+            Ok(cancellation) => cancellation,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        if !change_booking_status(
+            tx,
+            booking.id,
+            booking.status,
+            BookingStatus::Cancelled,
+            now,
+        )
+        .await?
+        {
+            return Err(StoreError::Conflict(None));
+        }
+        if !release_lock(tx, booking.seat_lock_id, cancellation.lock_status, now).await? {
+            // The booking holds seats but its lock disagrees: giving nothing back would lose
+            // them for good, so change nothing and let someone look.
+            return Err(StoreError::corrupt(format!(
+                "lock {} of {} booking {} is not {}",
+                booking.seat_lock_id, booking.status, booking.id, cancellation.lock_status
+            )));
+        }
+        if cancellation.refund {
+            record_payment(tx, booking.id, REFUND_OUTCOME, now).await?;
+        }
+        Ok(Ok(Booking {
+            status: BookingStatus::Cancelled,
+            updated_at: now,
+            ..booking
+        }))
+    }
+}
+
+/// The answer to confirming a lock that could not be claimed, as the domain decides it
+/// (`SeatLock::reconfirmation`): the booking an earlier confirmation made, or a refusal (a
+/// lapsed lock is expired on the spot first).
+async fn confirmed_earlier(
+    tx: &mut Tx,
+    lock_id: ObjectId,
+    now: Timestamp,
+) -> StoreResult<Decision<ConfirmOutcome>> {
+    let Some(lock) = lock_by_id(&mut **tx, lock_id).await? else {
+        return Ok(Err(Rejection::InvalidOrExpiredLock));
+    };
+    let booking = match lock.booking_id {
+        Some(id) if !lock.has_lapsed(now) => booking_by_id(&mut **tx, id).await?,
+        _ => None,
+    };
+    match lock.reconfirmation(booking.as_ref(), now) {
+        Reconfirmation::Replay => Ok(Ok(ConfirmOutcome {
+            booking: booking.ok_or_else(|| StoreError::corrupt("a replay without a booking"))?,
+            replayed: true,
+        })),
+        Reconfirmation::ExpireLapsedLock => {
+            release_lock(tx, lock.id, LockStatus::Active, now).await?;
+            Ok(Err(Rejection::InvalidOrExpiredLock))
+        }
+        Reconfirmation::Refuse => Ok(Err(Rejection::InvalidOrExpiredLock)),
+    }
+}

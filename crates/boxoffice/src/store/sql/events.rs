@@ -1,0 +1,101 @@
+//! Events: creating, reading and changing them. A new `totalSeats` moves `availableSeats` in
+//! one conditional statement, never from a count read earlier.
+
+use sqlx::{Any, Executor};
+
+use super::rows::event_columns;
+use super::{Decision, SqlStore, Tx};
+use crate::domain::{Event, EventChanges, NewEvent, ObjectId, Rejection, Timestamp};
+use crate::store::StoreResult;
+
+/// Writes an event row as given; false if its id is already there (imports run twice).
+pub(super) async fn insert_event<'c>(
+    db: impl Executor<'c, Database = Any>,
+    event: &Event,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO events (id, name, description, event_date, total_seats, available_seats, \
+         withheld_seats, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(event.id)
+    .bind(event.name.clone())
+    .bind(event.description.clone())
+    .bind(event.event_date)
+    .bind(event.total_seats)
+    .bind(event.available_seats)
+    .bind(event.withheld_seats)
+    .bind(event.created_at)
+    .bind(event.updated_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(super) async fn event_by_id<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: ObjectId,
+) -> StoreResult<Option<Event>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+impl SqlStore {
+    pub(super) async fn create_event_now(
+        &self,
+        event: NewEvent,
+        now: Timestamp,
+    ) -> StoreResult<Event> {
+        let event = event.into_event(ObjectId::generate(), now);
+        insert_event(&self.writer, &event).await?;
+        Ok(event)
+    }
+
+    pub(super) async fn update_event_in(
+        &self,
+        tx: &mut Tx,
+        id: ObjectId,
+        changes: &EventChanges,
+        now: Timestamp,
+    ) -> StoreResult<Decision<Event>> {
+        if changes.is_empty() {
+            return Ok(event_by_id(&mut **tx, id)
+                .await?
+                .ok_or(Rejection::EventNotFound));
+        }
+        // One conditional statement: the seats taken meanwhile are those the database sees,
+        // never a count read earlier. Every SET expression reads the row as it was.
+        let updated: Option<Event> = sqlx::query_as(concat!(
+            "UPDATE events SET name = COALESCE($2, name), \
+                 description = COALESCE($3, description), \
+                 event_date = COALESCE($4, event_date), \
+                 total_seats = COALESCE($5, total_seats), \
+                 available_seats = available_seats + (COALESCE($5, total_seats) - total_seats), \
+                 updated_at = $6 \
+             WHERE id = $1 AND available_seats + (COALESCE($5, total_seats) - total_seats) >= 0 \
+             RETURNING ",
+            event_columns!()
+        ))
+        .bind(id)
+        .bind(changes.name.clone())
+        .bind(changes.description.clone())
+        .bind(changes.event_date)
+        .bind(changes.total_seats)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match updated {
+            Some(event) => Ok(Ok(event)),
+            None if event_by_id(&mut **tx, id).await?.is_some() => {
+                Ok(Err(Rejection::SeatsAlreadyTaken))
+            }
+            None => Ok(Err(Rejection::EventNotFound)),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Expiry (CONTRACT.md rules 6 and 7): lapsed holds and unpaid bookings become EXPIRED and
+//! their seats go back, exactly once. `release_lock` is the only way seats come back; the
+//! sweeper, a shortage that reclaims lapsed holds, and every release or cancellation use it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sqlx::AssertSqlSafe;
+
+use super::{Dialect, SqlStore, Tx};
+use crate::domain::{Booking, BookingStatus, LockStatus, ObjectId, Timestamp};
+use crate::store::{Expired, StoreResult};
+
+/// The sweep of lapsed plain locks, everywhere and for one event: $1 = now, $2 = batch size,
+/// $3 = event. PostgreSQL skips rows another sweeper holds.
+pub(super) fn lapsed_locks(dialect: Dialect) -> (Arc<str>, Arc<str>) {
+    let statement = |scope: &str| {
+        dialect.statement(&format!(
+            "UPDATE seat_locks SET status = 'EXPIRED', updated_at = $1 \
+             WHERE id IN (SELECT id FROM seat_locks \
+                 WHERE status = 'ACTIVE' AND booking_id IS NULL AND expires_at <= $1{scope} \
+                 ORDER BY expires_at LIMIT $2{{skip_locked}}) \
+             AND status = 'ACTIVE' AND booking_id IS NULL \
+             RETURNING event_id, seats"
+        ))
+    };
+    (statement(""), statement(" AND event_id = $3"))
+}
+
+/// The same for unpaid bookings past their window; returns their locks.
+pub(super) fn lapsed_bookings(dialect: Dialect) -> (Arc<str>, Arc<str>) {
+    let statement = |scope: &str| {
+        dialect.statement(&format!(
+            "UPDATE bookings SET status = 'EXPIRED', updated_at = $1 \
+             WHERE id IN (SELECT id FROM bookings \
+                 WHERE status = 'PAYMENT_PENDING' AND payment_expires_at <= $1{scope} \
+                 ORDER BY payment_expires_at LIMIT $2{{skip_locked}}) \
+             AND status = 'PAYMENT_PENDING' \
+             RETURNING seat_lock_id"
+        ))
+    };
+    (statement(""), statement(" AND event_id = $3"))
+}
+
+const RELEASE_LOCK: &str = "UPDATE seat_locks SET status = 'EXPIRED', updated_at = $3 \
+     WHERE id = $1 AND status = $2 RETURNING event_id, seats";
+
+/// Seats to give back, by event, in id order so that concurrent sweeps lock rows in the same
+/// order.
+type Credits = BTreeMap<ObjectId, i64>;
+
+impl SqlStore {
+    pub(super) async fn expire_lapsed_tx(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Expired> {
+        super::in_write_tx!(self, |tx| async {
+            Ok(Ok(self.expire_lapsed_in(&mut tx, None, now, limit).await?))
+        })
+    }
+
+    /// Expires up to `limit` lapsed plain locks and `limit` lapsed unpaid bookings (with
+    /// their locks), of one event or of all, and gives their seats back.
+    pub(super) async fn expire_lapsed_in(
+        &self,
+        tx: &mut Tx,
+        event: Option<ObjectId>,
+        now: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Expired> {
+        let (locks_sql, bookings_sql) = match event {
+            None => (&self.sql.lapsed_locks, &self.sql.lapsed_bookings),
+            Some(_) => (
+                &self.sql.lapsed_locks_of_event,
+                &self.sql.lapsed_bookings_of_event,
+            ),
+        };
+        let mut credits = Credits::new();
+        let mut expired = Expired::default();
+
+        let lock_ids: Vec<ObjectId> = sqlx::query_scalar(AssertSqlSafe(bookings_sql.clone()))
+            .bind(now)
+            .bind(limit)
+            .bind(event)
+            .fetch_all(&mut **tx)
+            .await?;
+        expired.bookings = lock_ids.len() as u64;
+        for lock_id in lock_ids {
+            release_into(tx, lock_id, LockStatus::Active, now, &mut credits).await?;
+        }
+
+        let released: Vec<(ObjectId, i64)> = sqlx::query_as(AssertSqlSafe(locks_sql.clone()))
+            .bind(now)
+            .bind(limit)
+            .bind(event)
+            .fetch_all(&mut **tx)
+            .await?;
+        expired.locks = released.len() as u64;
+        for (event_id, seats) in released {
+            *credits.entry(event_id).or_default() += seats;
+        }
+
+        expired.seats = credits.values().sum();
+        credit_events(tx, credits, now).await?;
+        Ok(expired)
+    }
+}
+
+/// Moves a lock from `from` to EXPIRED and notes its seats in `credits`; does nothing if the
+/// lock is no longer in `from`.
+async fn release_into(
+    tx: &mut Tx,
+    lock_id: ObjectId,
+    from: LockStatus,
+    now: Timestamp,
+    credits: &mut Credits,
+) -> StoreResult<bool> {
+    let released: Option<(ObjectId, i64)> = sqlx::query_as(RELEASE_LOCK)
+        .bind(lock_id)
+        .bind(from)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some((event_id, seats)) = released {
+        *credits.entry(event_id).or_default() += seats;
+    }
+    Ok(released.is_some())
+}
+
+/// Gives seats back to their events.
+async fn credit_events(tx: &mut Tx, credits: Credits, now: Timestamp) -> StoreResult<()> {
+    for (event_id, seats) in credits {
+        sqlx::query(
+            "UPDATE events SET available_seats = available_seats + $2, updated_at = $3 \
+             WHERE id = $1",
+        )
+        .bind(event_id)
+        .bind(seats)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Moves a lock from `from` to EXPIRED and returns its seats to the event; does nothing if the
+/// lock is no longer in `from`. This is the only way seats come back, so they come back once.
+pub(super) async fn release_lock(
+    tx: &mut Tx,
+    lock_id: ObjectId,
+    from: LockStatus,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let mut credits = Credits::new();
+    let done = release_into(tx, lock_id, from, now, &mut credits).await?;
+    credit_events(tx, credits, now).await?;
+    Ok(done)
+}
+
+/// A PAYMENT_PENDING booking whose window closed: it and its lock expire, its seats return.
+pub(super) async fn expire_booking(
+    tx: &mut Tx,
+    booking: &Booking,
+    now: Timestamp,
+) -> StoreResult<()> {
+    if super::bookings::change_booking_status(
+        tx,
+        booking.id,
+        BookingStatus::PaymentPending,
+        BookingStatus::Expired,
+        now,
+    )
+    .await?
+    {
+        release_lock(tx, booking.seat_lock_id, LockStatus::Active, now).await?;
+    }
+    Ok(())
+}

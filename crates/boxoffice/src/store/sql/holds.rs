@@ -1,0 +1,373 @@
+//! Seat holds, a batch at a time (group commit): the lock requests of one event are decided
+//! and written in one transaction, and each request gets the answer it would have got alone
+//! (the rules themselves are in `domain::lock_batch`). A single request is a batch of one.
+//!
+//! The statements are set-based, so a batch costs as many round trips as one request: one
+//! lookup of the idempotency keys, one of the event with the users, one conditional UPDATE of
+//! the counter for every seat granted, one multi-row INSERT (and BEGIN and COMMIT). Round trips
+//! are what a batch costs on PostgreSQL, more than rows.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use sqlx::AssertSqlSafe;
+
+use super::rows::lock_columns;
+use super::{Decision, SqlStore, Tx};
+use crate::domain::{
+    Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, SeatLock, Timestamp,
+    decide_lock_batch, granted_seats, short_of_seats,
+};
+use crate::store::{LockBatch, LockOutcome, StoreError, StoreResult};
+
+/// One transaction's answers, and the seats of lapsed holds it reclaimed.
+type Decided = (Vec<Decision<LockOutcome>>, i64);
+
+/// The most requests one transaction decides. It bounds the statements' parameters (seven
+/// per request in the INSERT; SQLite allows 32766, PostgreSQL 65535) and how long the event
+/// row stays locked.
+pub const LOCK_BATCH_MAX: usize = 256;
+
+impl SqlStore {
+    /// Decides the requests (in arrival order) one transaction per event and per
+    /// `LOCK_BATCH_MAX` of them; the answers come back in the order of the requests.
+    pub(super) async fn lock_seats_in_batches(&self, requests: Vec<LockRequest>) -> LockBatch {
+        let one_event = requests
+            .windows(2)
+            .all(|pair| pair[0].event_id == pair[1].event_id);
+        if one_event && requests.len() <= LOCK_BATCH_MAX {
+            return self.lock_event_batch(requests).await;
+        }
+        let mut groups: Vec<(ObjectId, Vec<usize>)> = Vec::new();
+        for (i, request) in requests.iter().enumerate() {
+            match groups
+                .iter_mut()
+                .find(|(event, _)| *event == request.event_id)
+            {
+                Some((_, members)) => members.push(i),
+                None => groups.push((request.event_id, vec![i])),
+            }
+        }
+        let mut answers: Vec<Option<StoreResult<LockOutcome>>> = vec![None; requests.len()];
+        let mut reclaimed_seats = 0;
+        for (_, members) in groups {
+            for chunk in members.chunks(LOCK_BATCH_MAX) {
+                let batch = chunk.iter().map(|&i| requests[i].clone()).collect();
+                let decided = self.lock_event_batch(batch).await;
+                reclaimed_seats += decided.reclaimed_seats;
+                for (&i, answer) in chunk.iter().zip(decided.answers) {
+                    answers[i] = Some(answer);
+                }
+            }
+        }
+        LockBatch {
+            answers: answers
+                .into_iter()
+                .map(|answer| answer.unwrap_or_else(|| Err(missing_answer())))
+                .collect(),
+            reclaimed_seats,
+        }
+    }
+
+    /// One transaction for requests of one event. A request that makes the database fail
+    /// outright (PostgreSQL refuses a NUL character in a key, say) must not fail its
+    /// neighbours: then each request runs alone.
+    async fn lock_event_batch(&self, requests: Vec<LockRequest>) -> LockBatch {
+        let rejected = |answer: Decision<LockOutcome>| answer.map_err(StoreError::Rejected);
+        match self.lock_event_batch_tx(&requests).await {
+            Ok((answers, reclaimed_seats)) => LockBatch {
+                answers: answers.into_iter().map(rejected).collect(),
+                reclaimed_seats,
+            },
+            Err(StoreError::Internal(error)) if requests.len() > 1 => {
+                tracing::warn!(
+                    error = %error,
+                    size = requests.len(),
+                    "a batch of lock requests failed; running them one at a time"
+                );
+                let mut alone = LockBatch::default();
+                for request in &requests {
+                    let answer = self.lock_event_batch_tx(std::slice::from_ref(request));
+                    alone
+                        .answers
+                        .push(answer.await.and_then(|(mut answers, reclaimed)| {
+                            alone.reclaimed_seats += reclaimed;
+                            answers
+                                .pop()
+                                .map_or_else(|| Err(missing_answer()), rejected)
+                        }));
+                }
+                alone
+            }
+            Err(error) => LockBatch {
+                answers: vec![Err(error); requests.len()],
+                reclaimed_seats: 0,
+            },
+        }
+    }
+
+    /// The batch's transaction, run again from the start after a conflict.
+    async fn lock_event_batch_tx(&self, requests: &[LockRequest]) -> StoreResult<Decided> {
+        super::in_write_tx!(self, |tx| self.lock_event_batch_in(&mut tx, requests))
+    }
+
+    async fn lock_event_batch_in(
+        &self,
+        tx: &mut Tx,
+        requests: &[LockRequest],
+    ) -> StoreResult<Decision<Decided>> {
+        let Some(first) = requests.first() else {
+            return Ok(Ok((Vec::new(), 0)));
+        };
+        let event_id = first.event_id;
+        let now = requests.iter().map(|r| r.now).max().unwrap_or(first.now);
+        let stored = stored_locks(tx, requests).await?;
+        let (event, user_exists) = event_and_users(tx, requests).await?;
+        let facts = LockBatchFacts {
+            event_date: event.map(|event| event.date),
+            stored,
+            user_exists,
+        };
+        // First as if seats were plenty. The counter just read is only a hint (PostgreSQL may
+        // change it before the UPDATE below): when it shows enough, one conditional statement
+        // tries to take every seat at once, and the database decides.
+        let mut verdicts = decide_lock_batch(requests, &facts, i64::MAX);
+        let mut reclaimed = 0;
+        let wanted = granted_seats(requests, &verdicts);
+        let taken = wanted == 0
+            || (event.is_some_and(|event| event.available_seats >= wanted)
+                && take_seats(tx, event_id, wanted, now).await?);
+        if !taken {
+            (verdicts, reclaimed) = self
+                .decide_on_locked_counter(tx, requests, &facts, now)
+                .await?;
+        }
+        let answers = insert_locks(tx, requests, &verdicts, facts.stored).await?;
+        Ok(Ok((answers, reclaimed)))
+    }
+
+    /// Not every request fits: with the event row locked, grant those that fit in arrival
+    /// order (after reclaiming the event's lapsed holds, if some do not), and take their seats.
+    /// Also says how many seats of lapsed holds it reclaimed.
+    async fn decide_on_locked_counter(
+        &self,
+        tx: &mut Tx,
+        requests: &[LockRequest],
+        facts: &LockBatchFacts,
+        now: Timestamp,
+    ) -> StoreResult<(Vec<LockVerdict>, i64)> {
+        let event_id = requests[0].event_id;
+        let event: Option<Event> = sqlx::query_as(AssertSqlSafe(self.sql.event_for_update.clone()))
+            .bind(event_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(event) = event else {
+            // Gone since it was read (events are never deleted today): run again.
+            return Err(StoreError::Conflict(None));
+        };
+        let mut available = event.available_seats;
+        let mut verdicts = decide_lock_batch(requests, facts, available);
+        let mut reclaimed_seats = 0;
+        if short_of_seats(&verdicts) {
+            // Holds that lapsed but were not swept yet still count against the event:
+            // release them now rather than turn a buyer away.
+            let reclaimed = self
+                .expire_lapsed_in(tx, Some(event_id), now, i64::MAX)
+                .await?;
+            reclaimed_seats = reclaimed.seats;
+            if reclaimed.seats > 0 {
+                available += reclaimed.seats;
+                verdicts = decide_lock_batch(requests, facts, available);
+            }
+        }
+        // Still one conditional statement: the count read above chose who gets seats, but the
+        // database checks that they are there.
+        let taking = granted_seats(requests, &verdicts);
+        if taking > 0 && !take_seats(tx, event_id, taking, now).await? {
+            return Err(StoreError::Conflict(None));
+        }
+        Ok((verdicts, reclaimed_seats))
+    }
+}
+
+/// Takes `seats` from the event if it still has them: one conditional statement.
+async fn take_seats(
+    tx: &mut Tx,
+    event_id: ObjectId,
+    seats: i64,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    let taken = sqlx::query(
+        "UPDATE events SET available_seats = available_seats - $2, updated_at = $3 \
+         WHERE id = $1 AND available_seats >= $2",
+    )
+    .bind(event_id)
+    .bind(seats)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// For each request, the lock stored under its `(user, idempotency key)`, in one statement.
+async fn stored_locks(tx: &mut Tx, requests: &[LockRequest]) -> StoreResult<Vec<Option<SeatLock>>> {
+    let keys: Vec<(ObjectId, &str)> = distinct(
+        requests
+            .iter()
+            .map(|r| (r.user_id, r.idempotency_key.as_str())),
+    );
+    let mut sql = String::from(concat!(
+        "SELECT ",
+        lock_columns!(),
+        " FROM seat_locks WHERE "
+    ));
+    for i in 0..keys.len() {
+        let or = if i == 0 { "" } else { " OR " };
+        let _ = write!(
+            sql,
+            "{or}(user_id = ${} AND idempotency_key = ${})",
+            2 * i + 1,
+            2 * i + 2
+        );
+    }
+    let mut query = sqlx::query_as::<_, SeatLock>(AssertSqlSafe(sql));
+    for (user_id, key) in keys {
+        query = query.bind(user_id).bind(key.to_owned());
+    }
+    let mut found: HashMap<(ObjectId, String), SeatLock> = HashMap::new();
+    for lock in query.fetch_all(&mut **tx).await? {
+        found.insert((lock.user_id, lock.idempotency_key.clone()), lock);
+    }
+    Ok(requests
+        .iter()
+        .map(|r| found.get(&(r.user_id, r.idempotency_key.clone())).cloned())
+        .collect())
+}
+
+/// What a batch needs of its event: whether it has started, and (as a hint) its seats.
+#[derive(Clone, Copy)]
+struct EventGlance {
+    date: Timestamp,
+    available_seats: i64,
+}
+
+/// The batch's event, and for each request whether its user exists: one statement, one row
+/// per user found (or one row without a user). No row: no such event, and then whether the
+/// users exist does not matter (a missing event is the first thing a request is told).
+async fn event_and_users(
+    tx: &mut Tx,
+    requests: &[LockRequest],
+) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
+    let ids = distinct(requests.iter().map(|r| r.user_id));
+    let sql = format!(
+        "SELECT e.event_date, e.available_seats, u.id FROM events e \
+         LEFT JOIN users u ON u.id IN ({}) WHERE e.id = $1",
+        placeholders(2, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (Timestamp, i64, Option<ObjectId>)>(AssertSqlSafe(sql))
+        .bind(requests[0].event_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    let event = rows.first().map(|&(date, available_seats, _)| EventGlance {
+        date,
+        available_seats,
+    });
+    let found: HashSet<ObjectId> = rows.into_iter().filter_map(|(_, _, id)| id).collect();
+    let user_exists = requests
+        .iter()
+        .map(|r| found.contains(&r.user_id))
+        .collect();
+    Ok((event, user_exists))
+}
+
+/// Writes the granted locks in one statement and pairs every request with its answer.
+async fn insert_locks(
+    tx: &mut Tx,
+    requests: &[LockRequest],
+    verdicts: &[LockVerdict],
+    stored: Vec<Option<SeatLock>>,
+) -> StoreResult<Vec<Decision<LockOutcome>>> {
+    let made: Vec<Option<SeatLock>> = requests
+        .iter()
+        .zip(verdicts)
+        .map(|(request, verdict)| (*verdict == LockVerdict::Grant).then(|| request.new_lock()))
+        .collect();
+    let mut new: Vec<&SeatLock> = made.iter().flatten().collect();
+    if !new.is_empty() {
+        // Every transaction inserts keys in the same order, so that two batches with keys in
+        // common wait for each other instead of deadlocking.
+        new.sort_by(|a, b| (a.user_id, &a.idempotency_key).cmp(&(b.user_id, &b.idempotency_key)));
+        let mut sql = String::from(
+            "INSERT INTO seat_locks (id, event_id, user_id, seats, status, expires_at, \
+             idempotency_key, booking_id, created_at, updated_at) VALUES ",
+        );
+        for i in 0..new.len() {
+            let p = 3 + 6 * i;
+            let comma = if i == 0 { "" } else { ", " };
+            let _ = write!(
+                sql,
+                "{comma}(${p}, $1, ${}, ${}, $2, ${}, ${}, NULL, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 5
+            );
+        }
+        sql.push_str(" ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id");
+        let mut query = sqlx::query_scalar::<_, ObjectId>(AssertSqlSafe(sql))
+            .bind(requests[0].event_id)
+            .bind(LockStatus::Active);
+        for lock in &new {
+            query = query
+                .bind(lock.id)
+                .bind(lock.user_id)
+                .bind(lock.seats)
+                .bind(lock.expires_at)
+                .bind(lock.idempotency_key.clone())
+                .bind(lock.created_at);
+        }
+        let inserted = query.fetch_all(&mut **tx).await?;
+        if inserted.len() != new.len() {
+            // A simultaneous request with one of these keys committed first (on another
+            // instance, or for another event). Undo everything and run the batch again: the
+            // next attempt finds that lock and replays it.
+            return Err(StoreError::Conflict(None));
+        }
+    }
+    verdicts
+        .iter()
+        .enumerate()
+        .map(|(i, verdict)| {
+            let (lock, replayed) = match verdict {
+                LockVerdict::Grant => (&made[i], false),
+                LockVerdict::ReplayStored => (&stored[i], true),
+                LockVerdict::ReplayOf(first) => (&made[*first], true),
+                LockVerdict::Refuse(rejection) => return Ok(Err(rejection.clone())),
+            };
+            let lock = lock.clone().ok_or_else(missing_answer)?;
+            Ok(Ok(LockOutcome { lock, replayed }))
+        })
+        .collect()
+}
+
+/// The values in order of first appearance, each once.
+fn distinct<T: Eq + std::hash::Hash + Copy>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = HashSet::new();
+    values.filter(|value| seen.insert(*value)).collect()
+}
+
+/// `$first, $first+1, …`, `count` of them.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn missing_answer() -> StoreError {
+    anyhow::anyhow!("a lock request of a batch was left without an answer").into()
+}

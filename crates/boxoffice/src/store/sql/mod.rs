@@ -1,0 +1,162 @@
+//! The use cases as SQL, shared by SQLite and PostgreSQL: one file per resource, and one
+//! dispatching `impl Store` (`dispatch.rs`).
+//!
+//! Seats only ever move in single conditional statements (`available_seats >= n` to take,
+//! a status change from ACTIVE or CONSUMED to EXPIRED to give back, `expiry.rs`), inside the
+//! transaction that changes the lock or booking they belong to: the counter and the rows agree
+//! or nothing happened. The rules themselves are asked of `domain`; this writes the answers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{Any, AnyPool, Transaction};
+
+mod bookings;
+mod dialect;
+mod dispatch;
+mod events;
+mod expiry;
+mod holds;
+mod import;
+mod inventory;
+mod lists;
+mod locks;
+mod logins;
+mod payments;
+mod rows;
+mod users;
+mod values;
+
+pub use dialect::{Dialect, PoolSettings};
+pub use holds::LOCK_BATCH_MAX;
+
+use super::{StoreError, StoreResult};
+use crate::domain::Rejection;
+use dialect::Pools;
+use rows::{booking_columns, event_columns, lock_columns};
+
+type Tx = Transaction<'static, Any>;
+
+/// What a write transaction decided: a value, or a rule's refusal. Either way it commits
+/// (a refusal may still have changed something, such as expiring a lapsed hold on the spot).
+type Decision<T> = Result<T, Rejection>;
+
+/// How often a transaction that lost a deadlock or serialization race is run again.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Runs `$work` (an expression using the transaction `$tx`) in a write transaction and commits
+/// what it decided; runs it again from the start after a conflict. A macro rather than a
+/// function taking a closure, because a closure over a borrowed transaction cannot yet be
+/// proven `Send` for every lifetime.
+macro_rules! in_write_tx {
+    ($store:expr, |$tx:ident| $work:expr) => {{
+        let mut attempt = 1;
+        loop {
+            let mut $tx = $store
+                .writer
+                .begin_with($store.dialect.begin_write())
+                .await?;
+            let result = match $work.await {
+                Ok(decision) => $tx
+                    .commit()
+                    .await
+                    .map_err($crate::store::StoreError::from)
+                    .map(|()| decision),
+                Err(error) => Err(error),
+            };
+            if let Some(answer) = $store.after_attempt(result, &mut attempt).await {
+                break answer;
+            }
+        }
+    }};
+}
+use in_write_tx;
+
+pub struct SqlStore {
+    dialect: Dialect,
+    writer: AnyPool,
+    reader: AnyPool,
+    sql: Statements,
+}
+
+/// Statements whose text depends on the dialect or on the domain, built once.
+struct Statements {
+    lapsed_locks: Arc<str>,
+    lapsed_locks_of_event: Arc<str>,
+    lapsed_bookings: Arc<str>,
+    lapsed_bookings_of_event: Arc<str>,
+    booking_for_update: Arc<str>,
+    event_for_update: Arc<str>,
+    lock_for_update: Arc<str>,
+    inventory: inventory::Statements,
+}
+
+impl Statements {
+    fn new(dialect: Dialect) -> Self {
+        let (lapsed_locks, lapsed_locks_of_event) = expiry::lapsed_locks(dialect);
+        let (lapsed_bookings, lapsed_bookings_of_event) = expiry::lapsed_bookings(dialect);
+        Self {
+            lapsed_locks,
+            lapsed_locks_of_event,
+            lapsed_bookings,
+            lapsed_bookings_of_event,
+            booking_for_update: dialect.statement(concat!(
+                "SELECT ",
+                booking_columns!(),
+                " FROM bookings WHERE id = $1{for_update}"
+            )),
+            event_for_update: dialect.statement(concat!(
+                "SELECT ",
+                event_columns!(),
+                " FROM events WHERE id = $1{for_update}"
+            )),
+            lock_for_update: dialect.statement(concat!(
+                "SELECT ",
+                lock_columns!(),
+                " FROM seat_locks WHERE id = $1{for_update}"
+            )),
+            inventory: inventory::Statements::new(),
+        }
+    }
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`) and brings the schema up to date.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
+        let dialect = Dialect::of_url(url)?;
+        let Pools { writer, reader } = dialect.connect(url, settings).await?;
+        Ok(Self {
+            dialect,
+            writer,
+            reader,
+            sql: Statements::new(dialect),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    /// What to do after one attempt of a write transaction: `Some` answer, or `None` to run it
+    /// again (it lost a deadlock or serialization race, or an equal request won).
+    async fn after_attempt<T>(
+        &self,
+        result: StoreResult<Decision<T>>,
+        attempt: &mut u32,
+    ) -> Option<StoreResult<T>> {
+        match result {
+            Ok(decision) => Some(decision.map_err(StoreError::Rejected)),
+            Err(StoreError::Conflict(_)) if *attempt < MAX_ATTEMPTS => {
+                *attempt += 1;
+                tokio::time::sleep(Duration::from_millis(u64::from(*attempt))).await;
+                None
+            }
+            Err(error) => Some(Err(error)),
+        }
+    }
+}

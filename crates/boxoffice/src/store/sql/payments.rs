@@ -1,0 +1,78 @@
+//! Payments (CONTRACT.md "Payment outcomes"): the transition is the domain's
+//! (`Booking::settlement`); this writes it, with the attempt, in one transaction.
+
+use super::bookings::change_booking_status;
+use super::expiry::{expire_booking, release_lock};
+use super::{Decision, SqlStore, Tx};
+use crate::domain::{Booking, LockMove, LockStatus, ObjectId, PaymentForce, Rejection, Timestamp};
+use crate::store::{StoreError, StoreResult};
+
+impl SqlStore {
+    pub(super) async fn settle_payment_in(
+        &self,
+        tx: &mut Tx,
+        booking_id: ObjectId,
+        force: PaymentForce,
+        now: Timestamp,
+    ) -> StoreResult<Decision<Booking>> {
+        let Some(booking) = self.booking_for_update(tx, booking_id).await? else {
+            return Ok(Err(Rejection::BookingNotFound));
+        };
+        if booking.payment_window_closed(now) {
+            // Rule 4: expired on the spot, then refused as EXPIRED.
+            expire_booking(tx, &booking, now).await?;
+        }
+        let settlement = match booking.settlement(force, now) {
+            Ok(settlement) => settlement,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        if settlement.status != booking.status {
+            // The row is locked (PostgreSQL) or the database is (SQLite): the status read
+            // above is current, so this cannot miss.
+            if !change_booking_status(tx, booking.id, booking.status, settlement.status, now)
+                .await?
+            {
+                return Err(StoreError::Conflict(None));
+            }
+        }
+        match settlement.lock {
+            LockMove::Keep => {}
+            LockMove::Consume => {
+                sqlx::query(
+                    "UPDATE seat_locks SET status = $3, updated_at = $2 \
+                     WHERE id = $1 AND status = $4",
+                )
+                .bind(booking.seat_lock_id)
+                .bind(now)
+                .bind(LockStatus::Consumed)
+                .bind(LockStatus::Active)
+                .execute(&mut **tx)
+                .await?;
+            }
+            LockMove::Release => {
+                release_lock(tx, booking.seat_lock_id, LockStatus::Active, now).await?;
+            }
+        }
+        record_payment(tx, booking.id, settlement.outcome, now).await?;
+        Ok(Ok(booking.settled(&settlement, now)))
+    }
+}
+
+/// Records a payment attempt (or a refund) of a booking.
+pub(super) async fn record_payment(
+    tx: &mut Tx,
+    booking_id: ObjectId,
+    outcome: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO payments (id, booking_id, outcome, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(ObjectId::generate())
+    .bind(booking_id)
+    .bind(outcome.to_owned())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

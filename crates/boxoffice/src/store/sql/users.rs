@@ -1,0 +1,90 @@
+//! Accounts: registration, reading by id or by email key, and the admin of `ADMIN_EMAIL`.
+//! Emails are unique by their key (`domain::email_key`), which a unique index enforces.
+
+use super::SqlStore;
+use super::rows::user_columns;
+use crate::domain::{NewUser, ObjectId, Rejection, Role, Timestamp, User, email_key};
+use crate::store::StoreResult;
+
+impl SqlStore {
+    pub(super) async fn register_user_now(
+        &self,
+        user: NewUser,
+        now: Timestamp,
+    ) -> StoreResult<User> {
+        let user = User {
+            id: ObjectId::generate(),
+            name: user.name,
+            email: user.email,
+            role: user.role,
+            password_hash: user.password_hash,
+            created_at: now,
+            updated_at: now,
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, name, email, email_key, password_hash, role, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (email_key) DO NOTHING",
+        )
+        .bind(user.id)
+        .bind(user.name.clone())
+        .bind(user.email.clone())
+        .bind(email_key(&user.email))
+        .bind(user.password_hash.clone())
+        .bind(user.role)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(Rejection::EmailTaken.into());
+        }
+        Ok(user)
+    }
+
+    pub(super) async fn user_by_id(&self, id: ObjectId) -> StoreResult<Option<User>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    pub(super) async fn user_by_key(&self, email_key: &str) -> StoreResult<Option<User>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE email_key = $1"
+        ))
+        .bind(email_key.to_owned())
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// One statement, so two instances starting at once cannot both insert.
+    pub(super) async fn upsert_admin_now(
+        &self,
+        admin: NewUser,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let id = ObjectId::generate();
+        let stored: ObjectId = sqlx::query_scalar(
+            "INSERT INTO users (id, name, email, email_key, password_hash, role, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (email_key) DO UPDATE SET role = excluded.role, \
+             password_hash = excluded.password_hash, updated_at = excluded.updated_at \
+             RETURNING id",
+        )
+        .bind(id)
+        .bind(admin.name)
+        .bind(admin.email.clone())
+        .bind(email_key(&admin.email))
+        .bind(admin.password_hash)
+        .bind(Role::Admin)
+        .bind(now)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(stored == id)
+    }
+}
