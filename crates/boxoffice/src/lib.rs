@@ -8,6 +8,7 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod password;
+pub mod seatmap;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

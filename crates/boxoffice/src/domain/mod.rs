@@ -7,6 +7,7 @@ mod listing;
 mod lock;
 mod lock_batch;
 mod rejection;
+pub mod seating;
 mod timestamp;
 mod user;
 
