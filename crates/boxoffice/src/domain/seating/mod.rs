@@ -6,6 +6,7 @@
 mod best_available;
 mod chart;
 mod keys;
+mod parse;
 mod request;
 mod status;
 
