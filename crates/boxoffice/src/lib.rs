@@ -9,6 +9,7 @@ pub mod holds;
 pub mod http;
 pub mod import;
 pub mod password;
+pub mod seatmap;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

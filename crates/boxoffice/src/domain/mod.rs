@@ -11,6 +11,7 @@ mod lock;
 mod lock_batch;
 mod payment;
 mod rejection;
+pub mod seating;
 mod timestamp;
 mod user;
 
