@@ -1,8 +1,20 @@
-//! Confirming a hold: the booking it makes, and what a confirmation that cannot claim the hold
-//! answers (CONTRACT.md rule 3, a lock yields at most one booking; rule 4, a lapsed hold
-//! cannot be confirmed; rule 5, the hold then lives as long as the payment window).
+//! Confirming a hold: whether it may be confirmed, the booking it makes, and what a
+//! confirmation that cannot claim the hold answers (CONTRACT.md rule 3, a lock yields at most
+//! one booking; rule 4, a lapsed hold cannot be confirmed; rule 5, the hold then lives as long
+//! as the payment window; rule 9, nothing is sold for an event that has started).
 
-use super::{Booking, BookingStatus, LockStatus, ObjectId, SeatLock, Timestamp};
+use super::{Booking, BookingStatus, LockStatus, ObjectId, Rejection, SeatLock, Timestamp};
+
+/// What confirming a lock does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Claim the lock and make its booking ([`SeatLock::booking`]).
+    Claim,
+    /// Not claimable: answer as [`SeatLock::reconfirmation`] says.
+    Reconfirm(Reconfirmation),
+    /// The lock could be claimed, but its event has started (rule 9): nothing changes.
+    Refuse(Rejection),
+}
 
 /// The answer to confirming a lock that the claim did not take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +32,24 @@ impl SeatLock {
     /// (The store claims it with one conditional UPDATE stating the same condition.)
     pub fn confirmable(&self, now: Timestamp) -> bool {
         self.status == LockStatus::Active && self.booking_id.is_none() && self.expires_at > now
+    }
+
+    /// What confirming this lock at `now` does, for an event that starts at `event_date`;
+    /// `booking` is the booking the lock names, if any. A repeat of an earlier confirmation
+    /// still replays after the start (it sells nothing new, as a replayed hold does not).
+    pub fn confirmation(
+        &self,
+        booking: Option<&Booking>,
+        event_date: Timestamp,
+        now: Timestamp,
+    ) -> Confirmation {
+        if !self.confirmable(now) {
+            Confirmation::Reconfirm(self.reconfirmation(booking, now))
+        } else if event_date <= now {
+            Confirmation::Refuse(Rejection::EventStarted)
+        } else {
+            Confirmation::Claim
+        }
     }
 
     /// The PAYMENT_PENDING booking that confirming this lock at `now` makes; the lock then
@@ -108,6 +138,32 @@ mod tests {
             Reconfirmation::Refuse
         );
         assert_eq!(booked.reconfirmation(None, now), Reconfirmation::Refuse);
+    }
+
+    #[test]
+    fn a_lock_of_an_event_that_has_started_is_not_confirmed() {
+        let fresh = lock(LockStatus::Active, None, 9_000);
+        assert_eq!(
+            fresh.confirmation(None, at(2_000), at(1_000)),
+            Confirmation::Claim
+        );
+        for now in [2_000, 3_000] {
+            assert_eq!(
+                fresh.confirmation(None, at(2_000), at(now)),
+                Confirmation::Refuse(Rejection::EventStarted)
+            );
+        }
+        let booking = fresh.booking(ObjectId::generate(), at(500), at(9_000));
+        let booked = lock(LockStatus::Active, Some(booking.id), 9_000);
+        assert_eq!(
+            booked.confirmation(Some(&booking), at(2_000), at(3_000)),
+            Confirmation::Reconfirm(Reconfirmation::Replay)
+        );
+        let lapsed = lock(LockStatus::Active, None, 2_500);
+        assert_eq!(
+            lapsed.confirmation(None, at(2_000), at(3_000)),
+            Confirmation::Reconfirm(Reconfirmation::ExpireLapsedLock)
+        );
     }
 
     #[test]

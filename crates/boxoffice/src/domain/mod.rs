@@ -16,7 +16,7 @@ mod timestamp;
 mod user;
 
 pub use booking::{Booking, BookingStatus, Cancellation};
-pub use confirmation::Reconfirmation;
+pub use confirmation::{Confirmation, Reconfirmation};
 pub use event::{Event, EventChanges, Field, NewEvent};
 pub use id::ObjectId;
 pub use inventory::{Inventory, SeatUse};

@@ -1,5 +1,6 @@
 //! Payments: the seed's three simulated outcomes, and which transition each makes
-//! (CONTRACT.md, "Payment outcomes"; rule 4 for a lapsed payment window).
+//! (CONTRACT.md, "Payment outcomes"; rule 4 for a lapsed payment window; rule 9, nothing is
+//! sold for an event that has started).
 
 use super::{Booking, BookingStatus, Rejection, Timestamp};
 
@@ -57,15 +58,26 @@ pub struct Settlement {
 }
 
 impl Booking {
-    /// Which transition `force` makes on this booking now. Only a PAYMENT_PENDING booking may
-    /// be paid; one whose window has closed counts as EXPIRED (rule 4): the caller expires it
-    /// first (see [`Booking::payment_window_closed`]).
-    pub fn settlement(&self, force: PaymentForce, now: Timestamp) -> Result<Settlement, Rejection> {
+    /// Which transition `force` makes on this booking now, for an event that starts at
+    /// `event_date`. Only a PAYMENT_PENDING booking may be paid; one whose window has closed
+    /// counts as EXPIRED (rule 4): the caller expires it first (see
+    /// [`Booking::payment_window_closed`]). From `event_date` on, a successful payment is
+    /// refused with `Event has already taken place` and changes nothing (rule 9); a failure
+    /// or a timeout is still settled.
+    pub fn settlement(
+        &self,
+        force: PaymentForce,
+        event_date: Timestamp,
+        now: Timestamp,
+    ) -> Result<Settlement, Rejection> {
         if self.status != BookingStatus::PaymentPending {
             return Err(Rejection::PaymentNotAllowed(self.status));
         }
         if self.payment_window_closed(now) {
             return Err(Rejection::PaymentNotAllowed(BookingStatus::Expired));
+        }
+        if force == PaymentForce::Success && event_date <= now {
+            return Err(Rejection::EventStarted);
         }
         let (status, lock) = match force {
             PaymentForce::Success => (BookingStatus::Confirmed, LockMove::Consume),
@@ -116,7 +128,8 @@ mod tests {
     fn each_outcome_makes_its_transition() {
         let now = Timestamp::from_millis(1_000);
         let pending = booking(BookingStatus::PaymentPending, 2_000);
-        let of = |force| pending.settlement(force, now).unwrap();
+        let later = Timestamp::from_millis(9_000);
+        let of = |force| pending.settlement(force, later, now).unwrap();
         assert_eq!(
             (
                 of(PaymentForce::Success).status,
@@ -152,12 +165,56 @@ mod tests {
     fn only_a_pending_booking_within_its_window_is_paid() {
         let now = Timestamp::from_millis(1_000);
         assert_eq!(
-            booking(BookingStatus::PaymentPending, 1_000).settlement(PaymentForce::Success, now),
+            booking(BookingStatus::PaymentPending, 1_000).settlement(
+                PaymentForce::Success,
+                later(),
+                now
+            ),
             Err(Rejection::PaymentNotAllowed(BookingStatus::Expired))
         );
         assert_eq!(
-            booking(BookingStatus::Confirmed, 2_000).settlement(PaymentForce::Timeout, now),
+            booking(BookingStatus::Confirmed, 2_000).settlement(
+                PaymentForce::Timeout,
+                later(),
+                now
+            ),
             Err(Rejection::PaymentNotAllowed(BookingStatus::Confirmed))
+        );
+    }
+
+    fn later() -> Timestamp {
+        Timestamp::from_millis(9_000)
+    }
+
+    #[test]
+    fn from_the_event_date_on_only_failure_and_timeout_are_settled() {
+        let pending = booking(BookingStatus::PaymentPending, 5_000);
+        let starts = Timestamp::from_millis(2_000);
+        for now in [2_000, 3_000] {
+            let now = Timestamp::from_millis(now);
+            assert_eq!(
+                pending.settlement(PaymentForce::Success, starts, now),
+                Err(Rejection::EventStarted)
+            );
+            assert_eq!(
+                pending
+                    .settlement(PaymentForce::Failure, starts, now)
+                    .map(|s| s.status),
+                Ok(BookingStatus::Failed)
+            );
+            assert_eq!(
+                pending
+                    .settlement(PaymentForce::Timeout, starts, now)
+                    .map(|s| s.lock),
+                Ok(LockMove::Keep)
+            );
+        }
+        let before = Timestamp::from_millis(1_999);
+        assert_eq!(
+            pending
+                .settlement(PaymentForce::Success, starts, before)
+                .map(|s| s.status),
+            Ok(BookingStatus::Confirmed)
         );
     }
 }

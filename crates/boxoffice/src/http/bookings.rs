@@ -42,7 +42,8 @@ pub struct Confirmed {
         (status = 200, description = "The booking this lock already made, while it awaits \
             payment (replayed)", body = Confirmed,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
-        (status = 400, description = "`lockId is required`", body = ErrorBody),
+        (status = 400, description = "`lockId is required`, `Event has already taken place` \
+            (rule 9: from the event's date on, nothing changes)", body = ErrorBody),
         (status = 404, description = "`INVALID_OR_EXPIRED_LOCK`", body = ErrorBody),
     ))]
 async fn confirm(

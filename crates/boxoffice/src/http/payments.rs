@@ -49,7 +49,8 @@ pub struct PaidBooking {
         (status = 200, description = "The payment's outcome: `success` confirms the booking, \
             `failure` fails it and releases its seats, `timeout` changes nothing", body = PaymentAnswer),
         (status = 400, description = "`force must be success | failure | timeout`, `bookingId \
-            is required`, `Payment not allowed in <STATUS> state`", body = ErrorBody),
+            is required`, `Payment not allowed in <STATUS> state`, `Event has already taken \
+            place` (a `success` from the event's date on; nothing changes)", body = ErrorBody),
         (status = 404, description = "`Booking not found`", body = ErrorBody),
     ))]
 async fn payment_intent(

@@ -14,6 +14,7 @@ mod crash_and_scale;
 mod dates;
 mod docs_and_metrics;
 mod event_changes;
+mod event_started;
 mod expiry;
 mod hold_changes;
 mod idempotency;

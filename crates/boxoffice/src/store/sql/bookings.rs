@@ -5,13 +5,12 @@
 use sqlx::{AssertSqlSafe, Executor};
 
 use super::expiry::{expire_booking, release_lock};
-use super::locks::lock_by_id;
 use super::payments::record_payment;
 use super::rows::{booking_columns, lock_columns};
 use super::{Decision, SqlStore, Tx};
 use crate::domain::{
-    Booking, BookingStatus, LockStatus, ObjectId, REFUND_OUTCOME, Reconfirmation, Rejection,
-    SeatLock, Timestamp,
+    Booking, BookingStatus, Confirmation, LockStatus, ObjectId, REFUND_OUTCOME, Reconfirmation,
+    Rejection, SeatLock, Timestamp,
 };
 use crate::store::{ConfirmOutcome, StoreError, StoreResult};
 
@@ -72,8 +71,30 @@ impl SqlStore {
         now: Timestamp,
         payment_expires_at: Timestamp,
     ) -> StoreResult<Decision<ConfirmOutcome>> {
+        // Locked until the transaction ends (PostgreSQL) or under the write lock (SQLite):
+        // confirmations of one lock take turns, so the decision below stands at COMMIT.
+        let Some(lock) = self.lock_for_update(tx, lock_id).await? else {
+            return Ok(Err(Rejection::InvalidOrExpiredLock));
+        };
+        let Some(event) = super::events::event_by_id(&mut **tx, lock.event_id).await? else {
+            return Err(StoreError::corrupt(format!(
+                "lock {} names a missing event",
+                lock.id
+            )));
+        };
+        let booked = match lock.booking_id {
+            Some(id) if !lock.has_lapsed(now) => booking_by_id(&mut **tx, id).await?,
+            _ => None,
+        };
+        match lock.confirmation(booked.as_ref(), event.event_date, now) {
+            Confirmation::Claim => {}
+            Confirmation::Refuse(refusal) => return Ok(Err(refusal)),
+            Confirmation::Reconfirm(answer) => {
+                return reconfirmed(tx, &lock, booked, answer, now).await;
+            }
+        }
         let booking_id = ObjectId::generate();
-        // The claim: one conditional statement, stating `SeatLock::confirmable`. The lock now
+        // The claim, stating `SeatLock::confirmable` once more as its condition. The lock now
         // lives exactly as long as the booking's payment window (rule 5).
         let claimed: Option<SeatLock> = sqlx::query_as(concat!(
             "UPDATE seat_locks SET booking_id = $2, expires_at = $3, updated_at = $4 \
@@ -88,7 +109,8 @@ impl SqlStore {
         .fetch_optional(&mut **tx)
         .await?;
         let Some(lock) = claimed else {
-            return confirmed_earlier(tx, lock_id, now).await;
+            // Another confirmation changed the lock after all: decide again from the start.
+            return Err(StoreError::Conflict(None));
         };
         let booking = lock.booking(booking_id, now, payment_expires_at);
         sqlx::query(
@@ -166,22 +188,17 @@ impl SqlStore {
     }
 }
 
-/// The answer to confirming a lock that could not be claimed, as the domain decides it
+/// The answer to confirming a lock that could not be claimed, as the domain decided it
 /// (`SeatLock::reconfirmation`): the booking an earlier confirmation made, or a refusal (a
 /// lapsed lock is expired on the spot first).
-async fn confirmed_earlier(
+async fn reconfirmed(
     tx: &mut Tx,
-    lock_id: ObjectId,
+    lock: &SeatLock,
+    booking: Option<Booking>,
+    answer: Reconfirmation,
     now: Timestamp,
 ) -> StoreResult<Decision<ConfirmOutcome>> {
-    let Some(lock) = lock_by_id(&mut **tx, lock_id).await? else {
-        return Ok(Err(Rejection::InvalidOrExpiredLock));
-    };
-    let booking = match lock.booking_id {
-        Some(id) if !lock.has_lapsed(now) => booking_by_id(&mut **tx, id).await?,
-        _ => None,
-    };
-    match lock.reconfirmation(booking.as_ref(), now) {
+    match answer {
         Reconfirmation::Replay => Ok(Ok(ConfirmOutcome {
             booking: booking.ok_or_else(|| StoreError::corrupt("a replay without a booking"))?,
             replayed: true,

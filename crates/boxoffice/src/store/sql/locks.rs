@@ -24,6 +24,21 @@ pub(super) async fn lock_by_id<'c>(
 }
 
 impl SqlStore {
+    /// A lock, locked until the transaction ends (PostgreSQL) or under the write lock
+    /// (SQLite): releases and confirmations of one lock take turns.
+    pub(super) async fn lock_for_update(
+        &self,
+        tx: &mut Tx,
+        lock_id: ObjectId,
+    ) -> StoreResult<Option<SeatLock>> {
+        Ok(
+            sqlx::query_as(AssertSqlSafe(self.sql.lock_for_update.clone()))
+                .bind(lock_id)
+                .fetch_optional(&mut **tx)
+                .await?,
+        )
+    }
+
     pub(super) async fn release_lock_early_in(
         &self,
         tx: &mut Tx,
@@ -31,12 +46,7 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Decision<SeatLock>> {
         // Locked like a booking, so that a confirmation of this lock takes its turn.
-        let lock: Option<SeatLock> =
-            sqlx::query_as(AssertSqlSafe(self.sql.lock_for_update.clone()))
-                .bind(lock_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some(lock) = lock else {
+        let Some(lock) = self.lock_for_update(tx, lock_id).await? else {
             return Ok(Err(Rejection::LockNotFound));
         };
         if let Some(refusal) = lock.release_refusal(now) {

@@ -22,7 +22,13 @@ impl SqlStore {
             // Rule 4: expired on the spot, then refused as EXPIRED.
             expire_booking(tx, &booking, now).await?;
         }
-        let settlement = match booking.settlement(force, now) {
+        let Some(event) = super::events::event_by_id(&mut **tx, booking.event_id).await? else {
+            return Err(StoreError::corrupt(format!(
+                "booking {} names a missing event",
+                booking.id
+            )));
+        };
+        let settlement = match booking.settlement(force, event.event_date, now) {
             Ok(settlement) => settlement,
             Err(refusal) => return Ok(Err(refusal)),
         };
