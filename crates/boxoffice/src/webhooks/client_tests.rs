@@ -1,6 +1,5 @@
 //! Deliveries to a real receiver on loopback, started inside each test.
 
-use std::str::FromStr;
 use std::sync::Mutex;
 
 use axum::Router;
@@ -64,7 +63,6 @@ fn client(allow_private: bool, timeout_ms: u64) -> WebhookClient {
         timeout: Duration::from_millis(timeout_ms),
         allow_private,
     })
-    .unwrap()
 }
 
 fn url(text: &str) -> Url {
@@ -192,10 +190,132 @@ async fn a_slow_receiver_times_out_at_the_configured_limit() {
     );
 }
 
+/// A receiver that speaks TLS with the test certificate for `localhost` and 127.0.0.1 (issued
+/// by `test_tls/ca.pem`, valid until 2126; made with openssl for these tests only) and answers
+/// 200 to one request per connection; it records each request's head and body as text.
+async fn tls_receiver() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let chain =
+        vec![CertificateDer::from_pem_slice(include_bytes!("test_tls/localhost.pem")).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("test_tls/localhost.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            let record = record.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // Head and body: the client's Content-Length says when the request is whole.
+                while let Ok(n) = tls.read(&mut buffer).await {
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length: ")
+                                    .map(str::to_owned)
+                            })
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break;
+                        }
+                    }
+                }
+                record
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&request).to_string());
+                let _ = tls
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+fn test_ca() -> Vec<CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject;
+    vec![CertificateDer::from_pem_slice(include_bytes!("test_tls/ca.pem")).unwrap()]
+}
+
 #[tokio::test]
-async fn https_endpoints_are_spoken_to_in_tls() {
-    // A plain-HTTP receiver cannot complete a TLS handshake: the attempt fails in TLS and the
-    // receiver never sees a request in clear text.
+async fn https_endpoints_get_the_request_over_tls_with_the_certificate_checked() {
+    let (addr, seen) = tls_receiver().await;
+    let settings = DeliverySettings {
+        timeout: Duration::from_secs(5),
+        allow_private: true,
+    };
+    let trusting = WebhookClient::with_extra_roots(settings, test_ca());
+    let body = br#"{"sequence":7}"#.to_vec();
+    for target in [
+        format!("https://localhost:{}/in", addr.port()),
+        format!("https://{addr}/in"),
+    ] {
+        let attempt = trusting
+            .deliver(&url(&target), &signed(&body, &[]), body.clone())
+            .await;
+        assert!(attempt.is_delivered(), "{target}: {attempt:?}");
+    }
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(seen[0].starts_with("POST /in HTTP/1.1\r\n"), "{}", seen[0]);
+        assert!(
+            seen[0].contains("webhook-id: 697a00af215688d2a9fca5c8"),
+            "{}",
+            seen[0]
+        );
+        assert!(seen[0].ends_with(r#"{"sequence":7}"#), "{}", seen[0]);
+    }
+
+    // The same receiver, to a client that does not trust its certificate authority.
+    let attempt = client(true, 5_000)
+        .deliver(
+            &url(&format!("https://localhost:{}/in", addr.port())),
+            &signed(&body, &[]),
+            body.clone(),
+        )
+        .await;
+    let error = attempt.error().unwrap();
+    assert!(error.starts_with("TLS failed: "), "{error}");
+    assert!(!attempt.is_delivered());
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "no request was sent without a trusted certificate"
+    );
+}
+
+#[tokio::test]
+async fn an_https_endpoint_that_speaks_plain_http_is_a_tls_failure() {
     let (addr, seen) = receiver(Behaviour::Answer(200)).await;
     let attempt = client(true, 5_000)
         .deliver(
@@ -205,8 +325,11 @@ async fn https_endpoints_are_spoken_to_in_tls() {
         )
         .await;
     let error = attempt.error().unwrap();
-    assert!(error.starts_with("connection failed: "), "{error}");
-    assert!(seen.lock().unwrap().is_empty());
+    assert!(error.starts_with("TLS failed: "), "{error}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing was sent in clear text"
+    );
 }
 
 #[tokio::test]
@@ -251,23 +374,21 @@ async fn private_addresses_are_never_connected_to_unless_allowed() {
 }
 
 #[tokio::test]
-async fn the_resolver_hands_the_connector_only_checked_addresses() {
-    let guarded = GuardedResolver {
-        allow_private: false,
-    };
-    let refused = guarded.resolve(Name::from_str("localhost").unwrap()).await;
-    let error = refused.err().expect("localhost resolves to loopback only");
-    assert!(error.is::<PrivateAddress>(), "{error}");
-
-    let open = GuardedResolver {
-        allow_private: true,
-    };
-    let addrs: Vec<SocketAddr> = open
-        .resolve(Name::from_str("localhost").unwrap())
-        .await
-        .unwrap()
-        .collect();
-    assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+async fn a_name_yields_only_checked_addresses_to_connect_to() {
+    let localhost = Host::Domain("localhost");
+    let refused = client(false, 5_000).addresses(&localhost, 80).await;
+    assert!(
+        matches!(refused, Err(NoAnswer::Refused(UrlRefusal::Private))),
+        "localhost resolves to loopback only: {refused:?}"
+    );
+    let allowed = client(true, 5_000).addresses(&localhost, 80).await.unwrap();
+    assert!(!allowed.is_empty());
+    assert!(
+        allowed
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == 80),
+        "{allowed:?}"
+    );
 }
 
 #[test]
@@ -285,4 +406,25 @@ fn of_a_mixed_answer_only_the_public_addresses_are_kept() {
     assert_eq!(kept, [found[1], found[3]]);
     assert_eq!(allowed_addresses(found.clone(), true).unwrap(), found);
     assert!(allowed_addresses(vec![found[0], found[2]], false).is_err());
+}
+
+#[tokio::test]
+async fn credentials_in_the_url_are_sent_as_basic_authentication() {
+    let (addr, seen) = receiver(Behaviour::Answer(200)).await;
+    let target = format!("http://hook%40user:p%20w@{addr}/in");
+    let attempt = client(true, 5_000)
+        .deliver(&url(&target), &signed(b"{}", &[]), b"{}".to_vec())
+        .await;
+    assert!(attempt.is_delivered(), "{attempt:?}");
+    let seen = seen.lock().unwrap();
+    let authorization = seen[0]
+        .headers
+        .get("authorization")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert_eq!(
+        authorization,
+        format!("Basic {}", BASE64.encode("hook@user:p w"))
+    );
 }
