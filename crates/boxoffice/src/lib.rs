@@ -13,3 +13,4 @@ pub mod seatmap;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;
+pub mod webhooks;

@@ -9,6 +9,7 @@ mod lifetimes;
 mod listing;
 mod lock;
 mod lock_batch;
+pub mod notification;
 mod payment;
 mod rejection;
 pub mod seating;
