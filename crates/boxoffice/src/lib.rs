@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod check;
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod holds;
 pub mod http;

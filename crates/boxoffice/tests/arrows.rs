@@ -61,6 +61,18 @@ const RULES: &[Rule] = &[
         why: "the hold queue hands batches to the Store trait",
     },
     Rule {
+        path: "deadline.rs",
+        forbidden: &[
+            "crate::store",
+            "crate::http",
+            "crate::holds",
+            "crate::domain",
+            "sqlx",
+            "axum",
+        ],
+        why: "a request's deadline is a plain value that the HTTP layer sets and writes ask",
+    },
+    Rule {
         path: "telemetry.rs",
         forbidden: &[
             "crate::store",

@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
+use crate::deadline::{self, Deadline};
 use crate::domain::{LockRequest, ObjectId};
 use crate::store::{LOCK_BATCH_MAX, LockBatch, LockOutcome, Store, StoreError, StoreResult};
 use crate::telemetry;
@@ -45,7 +46,17 @@ struct Queues {
 
 struct Waiter {
     request: LockRequest,
+    /// The caller's request deadline, if it has one (`crate::deadline`).
+    deadline: Option<Deadline>,
     answer: oneshot::Sender<StoreResult<LockOutcome>>,
+}
+
+impl Waiter {
+    /// Whether a batch may still start for this caller: it has not gone, and its deadline has
+    /// not passed (then it is given up, and its answer is a 503 that changed nothing).
+    fn may_begin(&self) -> bool {
+        !self.answer.is_closed() && self.deadline.as_ref().is_none_or(Deadline::may_begin)
+    }
 }
 
 impl Queues {
@@ -87,7 +98,11 @@ impl HoldQueue {
         }
         let event = request.event_id;
         let (answer, answered) = oneshot::channel();
-        let waiter = Waiter { request, answer };
+        let waiter = Waiter {
+            request,
+            deadline: deadline::current(),
+            answer,
+        };
         let first = match self.queues.lock().entry(event) {
             Entry::Occupied(mut queue) => {
                 queue.get_mut().push(waiter);
@@ -135,21 +150,8 @@ async fn run_batches(store: Arc<dyn Store>, queues: Arc<Queues>, event: ObjectId
     };
     let mut batch = vec![first];
     loop {
-        // A caller that has already gone would not have started a transaction either.
-        batch.retain(|waiter| !waiter.answer.is_closed());
-        if !batch.is_empty() {
-            let (requests, answers): (Vec<_>, Vec<_>) = batch
-                .into_iter()
-                .map(|waiter| (waiter.request, waiter.answer))
-                .unzip();
-            queues.batches.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(%event, size = requests.len(), "lock batch");
-            let outcomes = decide(store.as_ref(), requests).await;
-            for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                // The caller may have gone meanwhile; its lock stands, as it would have
-                // had it been made alone.
-                let _ = answer.send(outcome);
-            }
+        while !batch.is_empty() {
+            batch = run_batch(store.as_ref(), &queues, event, batch).await;
         }
         let mut waiting = queues.lock();
         let Some(queue) = waiting.get_mut(&event) else {
@@ -166,6 +168,44 @@ async fn run_batches(store: Arc<dyn Store>, queues: Arc<Queues>, event: ObjectId
         };
     }
     in_flight.done = true;
+}
+
+/// Runs one batch and answers its callers; returns those to run again. A caller whose deadline
+/// passed before the batch starts is not run (it is answered 503, and no lock is ever made for
+/// it). The batch commits only if every caller in it may still have a change committed for it
+/// (`deadline::may_commit`); when one was given up meanwhile, the transaction rolls back and
+/// the others run again without it, so each gets its true answer.
+async fn run_batch(
+    store: &dyn Store,
+    queues: &Queues,
+    event: ObjectId,
+    batch: Vec<Waiter>,
+) -> Vec<Waiter> {
+    let (batch, late): (Vec<_>, Vec<_>) = batch.into_iter().partition(Waiter::may_begin);
+    for waiter in late {
+        let _ = waiter.answer.send(Err(StoreError::TimedOut));
+    }
+    if batch.is_empty() {
+        return batch;
+    }
+    let requests = batch.iter().map(|waiter| waiter.request.clone()).collect();
+    let deadlines = batch.iter().filter_map(|waiter| waiter.deadline.clone());
+    queues.batches.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(%event, size = batch.len(), "lock batch");
+    let outcomes = deadline::within(deadlines.collect(), decide(store, requests)).await;
+    let mut again = Vec::new();
+    for (waiter, outcome) in batch.into_iter().zip(outcomes) {
+        match outcome {
+            // Rolled back for someone else's deadline: this caller's may not have passed.
+            Err(error) if error.timed_out() && waiter.may_begin() => again.push(waiter),
+            // The caller may have gone meanwhile; its lock stands, as it would have had it
+            // been made alone.
+            outcome => {
+                let _ = waiter.answer.send(outcome);
+            }
+        }
+    }
+    again
 }
 
 /// Forgets the event if its batch loop ends early (a panic): whoever queued then gets an error

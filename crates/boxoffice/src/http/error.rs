@@ -116,6 +116,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error.into_rejection() {
             Ok(rejection) => Self::Rejected(rejection),
+            Err(error) if error.timed_out() => Self::Timeout,
             Err(error) if error.is_transient() => Self::Unavailable(error.into()),
             Err(error) => Self::Internal(error.into()),
         }

@@ -20,6 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use super::protection::{self, RateLimiter};
 use super::{ApiError, HttpSettings};
+use crate::deadline::{self, Deadline};
 use crate::domain::ObjectId;
 use crate::telemetry;
 
@@ -90,12 +91,22 @@ fn request_span(request: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
 }
 
-/// A request that takes longer than the bound is answered 503 and its work dropped: the
-/// transaction it was in, if any, rolls back.
+/// A request that takes longer than the bound is answered 503 `Request timed out`, and then
+/// nothing has changed (CONTRACT.md rule 8): its deadline is in scope for its writes, which
+/// roll back rather than COMMIT past it (`crate::deadline`), and its work is dropped. A request
+/// whose COMMIT has begun cannot be given up: it is answered with the commit's outcome, late.
 async fn time_bound(request: Request, next: Next, bound: Duration) -> Response<axum::body::Body> {
-    match tokio::time::timeout(bound, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout.into_response(),
+    let deadline = Deadline::after(bound);
+    let work = deadline::within(vec![deadline.clone()].into(), next.run(request));
+    tokio::pin!(work);
+    tokio::select! {
+        response = &mut work => return response,
+        () = tokio::time::sleep_until(deadline.at().into()) => {}
+    }
+    if deadline.abandon() {
+        ApiError::Timeout.into_response()
+    } else {
+        work.await
     }
 }
 

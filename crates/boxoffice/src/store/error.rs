@@ -16,6 +16,10 @@ pub enum StoreError {
     /// deadlock or serialization victim, or an equal request committed first.
     #[error("transaction conflict")]
     Conflict(#[source] Option<Arc<sqlx::Error>>),
+    /// The request's deadline passed before COMMIT began: the transaction rolled back, and
+    /// nothing changed (CONTRACT.md rule 8).
+    #[error("the request's deadline passed before its commit")]
+    TimedOut,
     #[error("database error")]
     Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -63,6 +67,11 @@ impl StoreError {
     /// a transaction kept losing races (load, not a bug). Nothing changed (CONTRACT.md rule 8).
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_) | Self::Conflict(_))
+    }
+
+    /// Whether the request's deadline passed before anything was committed for it.
+    pub fn timed_out(&self) -> bool {
+        matches!(self, Self::TimedOut)
     }
 
     pub fn corrupt(what: impl std::fmt::Display) -> Self {

@@ -17,6 +17,7 @@ mod event_changes;
 mod event_started;
 mod expiry;
 mod hold_changes;
+mod honest_timeouts;
 mod idempotency;
 mod import_mongo;
 mod json_everywhere;

@@ -6,7 +6,7 @@ use sqlx::{Any, Executor};
 use super::rows::event_columns;
 use super::{Decision, SqlStore, Tx};
 use crate::domain::{Event, EventChanges, NewEvent, ObjectId, Rejection, Timestamp};
-use crate::store::StoreResult;
+use crate::store::{StoreError, StoreResult};
 
 /// Writes an event row as given; false if its id is already there (imports run twice).
 pub(super) async fn insert_event<'c>(
@@ -53,8 +53,11 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Event> {
         let event = event.into_event(ObjectId::generate(), now);
-        insert_event(&self.writer, &event).await?;
-        Ok(event)
+        // A transaction of its own, so that the request's deadline decides before COMMIT.
+        super::in_write_tx!(self, |tx| async {
+            insert_event(&mut *tx, &event).await?;
+            Ok::<Decision<Event>, StoreError>(Ok(event.clone()))
+        })
     }
 
     pub(super) async fn update_event_in(

@@ -48,20 +48,33 @@ const MAX_ATTEMPTS: u32 = 8;
 /// what it decided; runs it again from the start after a conflict. A macro rather than a
 /// function taking a closure, because a closure over a borrowed transaction cannot yet be
 /// proven `Send` for every lifetime.
+///
+/// The request's deadline (`crate::deadline`, CONTRACT.md rule 8) is asked before BEGIN and
+/// right before COMMIT: past it, the transaction rolls back and the answer is
+/// [`StoreError::TimedOut`]; once the COMMIT has begun, it is waited for, however long it takes.
 macro_rules! in_write_tx {
     ($store:expr, |$tx:ident| $work:expr) => {{
         let mut attempt = 1;
         loop {
+            if !$crate::deadline::may_begin() {
+                break Err($crate::store::StoreError::TimedOut);
+            }
             let mut $tx = $store
                 .writer
                 .begin_with($store.dialect.begin_write())
                 .await?;
             let result = match $work.await {
-                Ok(decision) => $tx
+                Ok(decision) if $crate::deadline::may_commit() => $tx
                     .commit()
                     .await
                     .map_err($crate::store::StoreError::from)
                     .map(|()| decision),
+                Ok(_) => {
+                    // Too late: nothing of it may stand. A failed ROLLBACK still commits
+                    // nothing (the connection is closed, and the server rolls back).
+                    let _ = $tx.rollback().await;
+                    Err($crate::store::StoreError::TimedOut)
+                }
                 Err(error) => Err(error),
             };
             if let Some(answer) = $store.after_attempt(result, &mut attempt).await {

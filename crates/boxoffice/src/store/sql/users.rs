@@ -1,10 +1,10 @@
 //! Accounts: registration, reading by id or by email key, and the admin of `ADMIN_EMAIL`.
 //! Emails are unique by their key (`domain::email_key`), which a unique index enforces.
 
-use super::SqlStore;
 use super::rows::user_columns;
+use super::{Decision, SqlStore};
 use crate::domain::{NewUser, ObjectId, Rejection, Role, Timestamp, User, email_key};
-use crate::store::StoreResult;
+use crate::store::{StoreError, StoreResult};
 
 impl SqlStore {
     pub(super) async fn register_user_now(
@@ -21,23 +21,28 @@ impl SqlStore {
             created_at: now,
             updated_at: now,
         };
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, name, email, email_key, password_hash, role, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (email_key) DO NOTHING",
-        )
-        .bind(user.id)
-        .bind(user.name.clone())
-        .bind(user.email.clone())
-        .bind(email_key(&user.email))
-        .bind(user.password_hash.clone())
-        .bind(user.role)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(Rejection::EmailTaken.into());
-        }
-        Ok(user)
+        // A transaction of its own, so that the request's deadline decides before COMMIT.
+        super::in_write_tx!(self, |tx| async {
+            let inserted = sqlx::query(
+                "INSERT INTO users (id, name, email, email_key, password_hash, role, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (email_key) DO NOTHING",
+            )
+            .bind(user.id)
+            .bind(user.name.clone())
+            .bind(user.email.clone())
+            .bind(email_key(&user.email))
+            .bind(user.password_hash.clone())
+            .bind(user.role)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            Ok::<Decision<User>, StoreError>(if inserted.rows_affected() == 0 {
+                Err(Rejection::EmailTaken)
+            } else {
+                Ok(user.clone())
+            })
+        })
     }
 
     pub(super) async fn user_by_id(&self, id: ObjectId) -> StoreResult<Option<User>> {
