@@ -44,6 +44,25 @@ pub fn decide_lock_batch(
     available: i64,
 ) -> Vec<LockVerdict> {
     let mut left = available;
+    decide_lock_batch_with(requests, facts, |_, request| {
+        if request.seats <= left {
+            left -= request.seats;
+            Ok(())
+        } else {
+            Err(Rejection::NotEnoughSeats)
+        }
+    })
+}
+
+/// [`decide_lock_batch`] with the seats given out by `take`, called in arrival order for
+/// each request (by index) that passed every other check: `Ok` grants it (and `take` keeps
+/// what it gave), an error refuses it. A seated event's holds take named or best available
+/// seats this way (`domain::seating::SeatPlan::hold`).
+pub fn decide_lock_batch_with(
+    requests: &[LockRequest],
+    facts: &LockBatchFacts,
+    mut take: impl FnMut(usize, &LockRequest) -> Result<(), Rejection>,
+) -> Vec<LockVerdict> {
     let mut granted: HashMap<(ObjectId, &str), usize> = HashMap::new();
     let mut verdicts = Vec::with_capacity(requests.len());
     for (i, request) in requests.iter().enumerate() {
@@ -63,12 +82,14 @@ pub fn decide_lock_batch(
             }
         } else if let Some(refusal) = refusal(request, facts, i) {
             LockVerdict::Refuse(refusal)
-        } else if request.seats <= left {
-            left -= request.seats;
-            granted.insert(key, i);
-            LockVerdict::Grant
         } else {
-            LockVerdict::Refuse(Rejection::NotEnoughSeats)
+            match take(i, request) {
+                Ok(()) => {
+                    granted.insert(key, i);
+                    LockVerdict::Grant
+                }
+                Err(rejection) => LockVerdict::Refuse(rejection),
+            }
         };
         verdicts.push(verdict);
     }
@@ -99,9 +120,15 @@ pub fn granted_seats(requests: &[LockRequest], verdicts: &[LockVerdict]) -> i64 
         .sum()
 }
 
-/// Whether some request was refused only for want of seats.
+/// Whether some request was refused only for want of seats (a count, or named seats that
+/// are taken: a lapsed hold may be what takes them).
 pub fn short_of_seats(verdicts: &[LockVerdict]) -> bool {
-    verdicts.contains(&LockVerdict::Refuse(Rejection::NotEnoughSeats))
+    verdicts.iter().any(|verdict| {
+        matches!(
+            verdict,
+            LockVerdict::Refuse(Rejection::NotEnoughSeats | Rejection::SeatsUnavailable(_))
+        )
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod best_available;
 mod chart;
+mod hold;
 mod keys;
 mod parse;
 mod request;
@@ -17,6 +18,7 @@ pub use best_available::{Pick, SeatFilter, SeatPlan};
 pub use chart::{
     Category, MAX_CATEGORIES, MAX_SEAT_NUMBER, MAX_SEATS, Row, Seat, SeatingChart, Section,
 };
+pub use hold::{HeldSeats, SeatSelection};
 pub use keys::is_valid_key;
 pub use request::{BestAvailableRequest, parse_seat_labels};
 pub use status::{SeatCounts, SeatStatus};
