@@ -31,3 +31,8 @@ ALTER TABLE seat_locks ADD COLUMN seat_request TEXT;
 ALTER TABLE seat_locks ADD COLUMN next_to_each_other BIGINT;  -- 1/0, best available only
 ALTER TABLE seat_locks ADD COLUMN amount BIGINT;              -- sum of the seats' prices
 ALTER TABLE seat_locks ADD COLUMN currency TEXT;
+
+-- A booking shows its lock's seats and price, copied when the lock is confirmed.
+ALTER TABLE bookings ADD COLUMN seat_labels TEXT;
+ALTER TABLE bookings ADD COLUMN amount BIGINT;
+ALTER TABLE bookings ADD COLUMN currency TEXT;

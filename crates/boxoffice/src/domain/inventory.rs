@@ -115,6 +115,7 @@ mod tests {
             expires_at: at,
             idempotency_key: "k".to_owned(),
             booking_id,
+            details: Default::default(),
             created_at: at,
             updated_at: at,
         };

@@ -31,8 +31,10 @@ pub enum LockVerdict {
     Refuse(Rejection),
 }
 
-/// Decides every request in arrival order, with `available` seats to give: a request that
-/// fits is granted, and a later, smaller one may still fit after a bigger one did not.
+/// Decides every request for a general-admission event in arrival order, with `available`
+/// seats to give: a request that fits is granted, and a later, smaller one may still fit after
+/// a bigger one did not. Seats by name or best available need a seating chart: 400
+/// `Event has no seating chart`.
 ///
 /// The checks, in order, are those of a single request: a repeated key (replay, or 422 if it
 /// was used for a different request), the event, the user, the event's date, the seats. A
@@ -45,7 +47,9 @@ pub fn decide_lock_batch(
 ) -> Vec<LockVerdict> {
     let mut left = available;
     decide_lock_batch_with(requests, facts, |_, request| {
-        if request.seats <= left {
+        if request.selection.needs_chart() {
+            Err(Rejection::NoSeatingChart)
+        } else if request.seats <= left {
             left -= request.seats;
             Ok(())
         } else {
@@ -143,6 +147,7 @@ mod tests {
             user_id: user,
             seats,
             idempotency_key: key.to_owned(),
+            selection: Default::default(),
             now: Timestamp::from_millis(NOW),
             expires_at: Timestamp::from_millis(NOW + 300_000),
         }
@@ -157,7 +162,7 @@ mod tests {
     }
 
     fn stored_lock(request: &LockRequest) -> SeatLock {
-        request.new_lock()
+        request.new_lock(Default::default())
     }
 
     use LockVerdict::{Grant, Refuse, ReplayOf, ReplayStored};

@@ -10,7 +10,8 @@ use super::{
     Access, ApiError, AppState, JsonObject, PathId, ensure_owns_lock, parse_id, replayed_header,
 };
 use crate::auth::Caller;
-use crate::domain::{LockExtension, LockRequest, ObjectId, Rejection, Timestamp};
+use crate::domain::seating::SeatSelection;
+use crate::domain::{Field, LockExtension, LockRequest, ObjectId, Rejection, Timestamp};
 use crate::store::LockOutcome;
 use crate::telemetry;
 
@@ -67,7 +68,13 @@ async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<Lock
     let user_id = body
         .required_text("userId")?
         .ok_or_else(|| Rejection::invalid("userId is required"))?;
-    let seats = LockRequest::check_seats(body.integer("seats").given())?;
+    // A count, given or implied by `seatLabels` (CONTRACT.md, "Holding seats").
+    let seats = match body.integer("seats") {
+        Field::Missing => Field::Missing,
+        given => Field::Given(LockRequest::check_seats(given.given())?),
+    };
+    let (selection, seats) =
+        SeatSelection::parse(body.0.get("seatLabels"), body.0.get("bestAvailable"), seats)?;
     let idempotency_key = LockRequest::check_idempotency_key(body.text("idempotencyKey")?.given())?;
     if !caller.may_act_for_text(user_id) {
         return Err(ApiError::Forbidden);
@@ -81,6 +88,7 @@ async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<Lock
         user_id,
         seats,
         idempotency_key,
+        selection,
         now,
         expires_at: app.lifetimes.lock_expires_at(now),
     };

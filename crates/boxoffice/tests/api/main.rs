@@ -24,6 +24,7 @@ mod jwt_flow;
 mod listing;
 mod outage;
 mod protection;
+mod seating;
 mod seed_flow;
 mod startup;
 mod time_rules;

@@ -22,6 +22,21 @@ pub enum SeatSelection {
     Best(BestAvailableRequest),
 }
 
+/// What a hold on a seated (or priced) event carries beyond its count, and the booking made
+/// from it after it: empty for an unpriced general-admission hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HoldDetails {
+    /// The seats' labels, in chart order (seated events).
+    pub seat_labels: Option<Vec<String>>,
+    /// The request's canonical form ([`SeatSelection::canonical`]), to tell a replay from
+    /// another request under the same idempotency key.
+    pub seat_request: Option<String>,
+    /// Best available only: whether the seats are one block.
+    pub next_to_each_other: Option<bool>,
+    /// The sum of the seats' prices, when the event has prices.
+    pub price: Option<Price>,
+}
+
 /// The seats a granted hold took.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeldSeats {
