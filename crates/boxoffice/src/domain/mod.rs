@@ -21,7 +21,7 @@ pub use booking::{Booking, BookingStatus, Cancellation};
 pub use confirmation::{Confirmation, Reconfirmation};
 pub use event::{Event, EventChanges, Field, NewEvent};
 pub use id::ObjectId;
-pub use inventory::{Inventory, SeatUse};
+pub use inventory::{Inventory, SeatRows, SeatUse};
 pub use lifetimes::Lifetimes;
 pub use listing::{BookingQuery, Cursor, EventQuery, Page};
 pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};

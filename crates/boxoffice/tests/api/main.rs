@@ -25,6 +25,7 @@ mod listing;
 mod outage;
 mod protection;
 mod seating;
+mod seating_races;
 mod seed_flow;
 mod startup;
 mod time_rules;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
+use crate::domain::SeatRows;
 use crate::domain::seating::{HoldDetails, SeatingChart};
 use crate::domain::{Booking, Event, Inventory, ObjectId, Price, SeatLock, User};
 
@@ -124,6 +125,15 @@ impl FromRow<'_, AnyRow> for Inventory {
             pending_payment_seats: row.try_get("pending_payment_seats")?,
             confirmed_seats: row.try_get("confirmed_seats")?,
             withheld_seats: row.try_get("withheld_seats")?,
+            seat_rows: match row.try_get::<i64, _>("seated")? {
+                0 => None,
+                _ => Some(SeatRows {
+                    free: row.try_get("free_seat_rows")?,
+                    blocked: row.try_get("blocked_seat_rows")?,
+                    stray: row.try_get("stray_seat_rows")?,
+                    short_locks: row.try_get("short_locks")?,
+                }),
+            },
         })
     }
 }

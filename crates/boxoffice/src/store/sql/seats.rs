@@ -289,3 +289,26 @@ impl SqlStore {
         Ok(Ok(seats.iter().map(|&seat| chart.label(seat)).collect()))
     }
 }
+
+/// `boxoffice check --repair` on a seated event (under its row lock): frees every seat no live
+/// lock holds, and gives every other taken seat the status its lock gives it.
+pub(super) async fn repair_seat_rows(tx: &mut Tx, event_id: ObjectId) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE seats SET status = 'FREE', lock_id = NULL WHERE event_id = $1 \
+         AND lock_id IS NOT NULL AND lock_id NOT IN (SELECT id FROM seat_locks \
+           WHERE event_id = $1 AND status IN ('ACTIVE', 'CONSUMED'))",
+    )
+    .bind(event_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE seats SET status = (SELECT CASE WHEN l.status = 'CONSUMED' THEN 'SOLD' \
+           WHEN l.booking_id IS NULL THEN 'HELD' ELSE 'PENDING_PAYMENT' END \
+           FROM seat_locks l WHERE l.id = seats.lock_id) \
+         WHERE event_id = $1 AND lock_id IS NOT NULL",
+    )
+    .bind(event_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
