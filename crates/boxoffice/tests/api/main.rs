@@ -26,6 +26,7 @@ mod outage;
 mod protection;
 mod seating;
 mod seating_races;
+mod seatmap_browser;
 mod seed_flow;
 mod startup;
 mod time_rules;
