@@ -91,7 +91,7 @@ async fn event_view(app: &AppState, event: Event) -> Result<EventView, ApiError>
     request_body = bodies::EventChangesBody,
     responses(
         (status = 200, description = "The event as changed", body = Data<EventView>),
-        (status = 400, description = "`totalSeats cannot be below seats already taken`, or a \
+        (status = 400, description = "`totalSeats cannot be below seats already taken`, `totalSeats of a seated event follows its seating chart`, or a \
             creation rule broken", body = ErrorBody),
         (status = 404, description = "`Event not found`", body = ErrorBody),
     ))]
@@ -120,7 +120,9 @@ async fn update_event(
         (status = 201, description = "Created", body = Data<EventView>),
         (status = 400, description = "`name is required`, `eventDate must be a valid date`, \
             `eventDate must be in the future`, `totalSeats must be an integer ≥ 1`, \
-            `availableSeats must be ≤ totalSeats`, `availableSeats must be an integer ≥ 0`",
+            `availableSeats must be ≤ totalSeats`, `availableSeats must be an integer ≥ 0`, \
+            `seatingChart: …` naming the chart's first fault, `totalSeats must equal the seats \
+            of the seating chart`, `price and currency must be given together`",
             body = ErrorBody),
     ))]
 async fn create_event(

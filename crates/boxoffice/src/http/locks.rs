@@ -26,8 +26,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 const ID: &str = "The lock's id";
 
 /// Holds seats for `LOCK_TTL_SECONDS`. A repeated `(userId, idempotencyKey)` with the same
-/// event and seat count replays the first answer, marked `Idempotent-Replayed: true`.
-/// A user holds seats only in their own name.
+/// event and seat count (and, on a seated event, the same labels or preferences) replays the
+/// first answer, marked `Idempotent-Replayed: true`. A user holds seats only in their own name.
+/// On a seated event, seats are held by name (`seatLabels`, all or nothing) or as the best
+/// available (`seats`, with optional `bestAvailable`), deterministically (CONTRACT.md,
+/// "Reserved seating").
 #[utoipa::path(post, path = "/api/locks", tag = "locks",
     request_body = bodies::LockBody,
     responses(
@@ -36,7 +39,10 @@ const ID: &str = "The lock's id";
             headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
         (status = 400, description = "`eventId is required`, `userId is required`, `seats must \
             be an integer between 1 and 100`, `idempotencyKey is required`, `Event has already \
-            taken place`, `Not enough available seats`", body = ErrorBody),
+            taken place`, `Not enough available seats`; seated events: `Seats not available` \
+            (with `unavailable`), `Unknown seat: <label>`, `seatLabels must be 1 to 100 \
+            distinct seat labels`, `seats must match seatLabels`; `Event has no seating chart` \
+            for seatLabels or bestAvailable on general admission", body = ErrorBody),
         (status = 403, description = "`userId` is not the caller (jwt mode, not an admin)", body = ErrorBody),
         (status = 404, description = "`Event not found`, `User not found`", body = ErrorBody),
         (status = 422, description = "`idempotencyKey was already used with a different request`", body = ErrorBody),

@@ -289,11 +289,81 @@ pub mod bodies {
         /// Any RFC 3339 date, in the future.
         #[schema(format = DateTime)]
         event_date: String,
+        /// Required unless `seatingChart` is given; then, if given, equal to its seats.
         #[schema(minimum = 1)]
-        total_seats: i64,
-        /// At most `totalSeats` (the default); the difference is withheld, never sold.
+        total_seats: Option<i64>,
+        /// At most `totalSeats` (the default); the difference is withheld, never sold. With a
+        /// `seatingChart`, if given, equal to its seats.
         #[schema(minimum = 0)]
         available_seats: Option<i64>,
+        /// A seated event's chart (CONTRACT.md, "Reserved seating"); at most 100,000 seats.
+        seating_chart: Option<SeatingChartBody>,
+        /// General admission only: the price of every seat, in minor units (with `currency`).
+        #[schema(minimum = 0)]
+        price: Option<i64>,
+        /// Three capital letters (with `price`).
+        #[schema(pattern = "^[A-Z]{3}$")]
+        currency: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct SeatingChartBody {
+        /// 1 to 50 categories, one currency.
+        categories: Vec<CategoryBody>,
+        sections: Vec<SectionBody>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct CategoryBody {
+        #[schema(pattern = "^[A-Za-z0-9_]{1,32}$")]
+        key: String,
+        /// Defaults to the key.
+        name: Option<String>,
+        /// Minor units.
+        #[schema(minimum = 0)]
+        price: i64,
+        #[schema(pattern = "^[A-Z]{3}$")]
+        currency: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct SectionBody {
+        #[schema(pattern = "^[A-Za-z0-9_]{1,32}$")]
+        key: String,
+        /// Defaults to the key.
+        name: Option<String>,
+        rows: Vec<RowBody>,
+    }
+
+    /// `seats: n` (numbers 1…n) or `numbers`, not both.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct RowBody {
+        #[schema(pattern = "^[A-Za-z0-9_]{1,32}$")]
+        key: String,
+        #[schema(minimum = 1, maximum = 9999)]
+        seats: Option<i64>,
+        /// Distinct seat numbers (1…9999), in the row's order.
+        numbers: Option<Vec<i64>>,
+        /// A category key of the chart.
+        category: String,
+        /// Seat numbers after which an aisle breaks the row.
+        aisle_after: Option<Vec<i64>>,
+        /// Wheelchair seats.
+        accessible: Option<Vec<i64>>,
+    }
+
+    /// Best available preferences; each defaults to "any".
+    #[derive(ToSchema)]
+    pub struct BestAvailableBody {
+        /// A category key.
+        category: Option<String>,
+        /// A section key.
+        section: Option<String>,
+        /// Only accessible seats.
+        accessible: Option<bool>,
+        /// Refuse rather than split the seats.
+        together: Option<bool>,
     }
 
     /// Only the fields given change.
@@ -317,8 +387,13 @@ pub mod bodies {
         /// In jwt mode, a user may only hold seats for themselves.
         #[schema(pattern = "^[0-9a-f]{24}$")]
         user_id: String,
+        /// Required unless `seatLabels` gives the number.
         #[schema(minimum = 1, maximum = 100)]
-        seats: i64,
+        seats: Option<i64>,
+        /// Seated events: these seats by label, all or nothing (1 to 100 distinct).
+        seat_labels: Option<Vec<String>>,
+        /// Seated events: the best available seats with these preferences.
+        best_available: Option<BestAvailableBody>,
         /// Per user: the same key with the same request replays the first answer.
         #[schema(min_length = 1, max_length = 255)]
         idempotency_key: String,
