@@ -129,6 +129,43 @@ pub async fn create_event(client: &mut Client, name: &str, seats: i64) -> anyhow
         .ok_or_else(|| setup_failure("creating an event", &reply))
 }
 
+/// A seated event of `seats` seats (CONTRACT.md, "Reserved seating"): rows of 20 to 40 seats
+/// with an aisle in the middle, the front third in category "front", the rest "back", in two
+/// sections.
+pub async fn create_seated_event(
+    client: &mut Client,
+    name: &str,
+    seats: i64,
+) -> anyhow::Result<String> {
+    let mut sections = [vec![], vec![]];
+    let (mut placed, mut row) = (0, 0);
+    while placed < seats {
+        let n = (20 + (row * 7) % 21).min(seats - placed);
+        let category = if placed < seats / 3 { "front" } else { "back" };
+        let mut r = json!({"key": format!("R{row}"), "seats": n, "category": category});
+        if n > 1 {
+            r["aisleAfter"] = json!([n / 2]);
+        }
+        sections[usize::from(placed >= seats / 2)].push(r);
+        placed += n;
+        row += 1;
+    }
+    let body = json!({
+        "name": name,
+        "description": "created by boxoffice-bench",
+        "eventDate": FAR_FUTURE,
+        "seatingChart": {
+            "categories": [{"key": "front", "price": 8900, "currency": "EUR"},
+                           {"key": "back", "price": 4900, "currency": "EUR"}],
+            "sections": [{"key": "stalls", "rows": sections[0]},
+                         {"key": "circle", "rows": sections[1]}],
+        },
+    });
+    let reply = setup_call(client, Method::POST, "/api/events", Some(body)).await?;
+    expect_id(&reply, 201, |e: Envelope<WithId>| e.data.id)
+        .ok_or_else(|| setup_failure("creating a seated event", &reply))
+}
+
 pub async fn available_seats(client: &mut Client, event: &str) -> anyhow::Result<i64> {
     let reply = setup_call(client, Method::GET, &format!("/api/events/{event}"), None).await?;
     if reply.status != 200 {
@@ -216,6 +253,41 @@ pub async fn lock_one_seat(io: &mut Io, event: usize, user: usize, want_id: bool
         _ => {
             if unclear(&reply) {
                 io.recorder.ledger(event).maybe_taken += 1;
+            }
+            (failed(&reply), Lock::Failed)
+        }
+    };
+    io.record("lock", outcome, latency);
+    lock
+}
+
+/// Holds the `seats` best available seats of seated `event` for `user`, with a new key.
+pub async fn lock_best_available(io: &mut Io, event: usize, user: usize, seats: i64) -> Lock {
+    let key = io.next_key();
+    let body = json!({
+        "eventId": io.setup.events[event],
+        "userId": io.setup.users[user % io.setup.users.len()],
+        "seats": seats,
+        "bestAvailable": {},
+        "idempotencyKey": key,
+    });
+    let body = serde_json::to_vec(&body).expect("JSON values serialize");
+    let started = Instant::now();
+    let (reply, latency) = io.send(Method::POST, "/api/locks", Some(body)).await;
+    let (outcome, lock) = match &reply {
+        Ok(r) if r.status == 201 => {
+            io.recorder.ledger(event).net_taken += seats;
+            let at = started.duration_since(io.start) + latency;
+            io.recorder.last_hold = io.recorder.last_hold.max(Some(at));
+            io.shared.hold();
+            (Outcome::Ok, Lock::Held(None))
+        }
+        Ok(r) if r.status == 400 && error_message(&r.body) == NOT_ENOUGH_SEATS => {
+            (Outcome::Refused, Lock::SoldOut)
+        }
+        _ => {
+            if unclear(&reply) {
+                io.recorder.ledger(event).maybe_taken += seats;
             }
             (failed(&reply), Lock::Failed)
         }

@@ -66,6 +66,8 @@ async fn main() -> anyhow::Result<()> {
                 event_date: now.plus_seconds(86_400 * 365),
                 total_seats: total,
                 available_seats: total,
+                seating: None,
+                price: None,
             },
             now,
         )

@@ -66,8 +66,19 @@ fn table(inventories: &[Inventory]) -> String {
             i.pending_payment_seats,
             i.confirmed_seats,
             i.withheld_seats,
-            if i.is_consistent() { "ok" } else { "MISMATCH" }
+            state(i)
         );
     }
     out
+}
+
+fn state(inventory: &Inventory) -> String {
+    match (inventory.is_consistent(), inventory.seat_rows) {
+        (true, _) => "ok".to_owned(),
+        (false, None) => "MISMATCH".to_owned(),
+        (false, Some(rows)) => format!(
+            "MISMATCH (seat rows: {} free, {} blocked, {} stray, {} locks short of seats)",
+            rows.free, rows.blocked, rows.stray, rows.short_locks
+        ),
+    }
 }

@@ -1,5 +1,6 @@
 //! The scenarios: what each simulated client does, and what set-up it needs.
 
+mod best_available;
 mod flash_sale;
 mod flow;
 mod health;
@@ -31,6 +32,10 @@ pub enum Scenario {
     FlashSale,
     /// Lock → confirm → pay (success) on events picked at random among --events.
     Flow,
+    /// Best-available holds of 1 to 8 seats on seated halls of --seats seats (default 5000;
+    /// rows of 20 to 40, two categories), all clients on one hall until it is full, then the
+    /// next, over --events halls.
+    BestAvailable,
     /// A mix over --events events: 55 % reads; 15 % locks left unconfirmed; 30 % lock →
     /// confirm → pay, the payment 60 % success, 25 % failure (seats return), 15 % timeout.
     Mixed,
@@ -56,6 +61,7 @@ impl Scenario {
             Self::HotLock => "hot-lock",
             Self::FlashSale => "flash-sale",
             Self::Flow => "flow",
+            Self::BestAvailable => "best-available",
             Self::Mixed => "mixed",
         }
     }
@@ -65,6 +71,7 @@ impl Scenario {
         match self {
             Self::HotLock => 1_000_000_000,
             Self::FlashSale | Self::Health | Self::Read => 1000,
+            Self::BestAvailable => 5000,
             Self::Flow | Self::Mixed => 1_000_000,
         }
     }
@@ -83,7 +90,7 @@ impl Scenario {
                 events: 1,
                 users: plan.users,
             },
-            Self::Flow | Self::Mixed => Needs {
+            Self::Flow | Self::Mixed | Self::BestAvailable => Needs {
                 events: plan.events,
                 users: plan.users,
             },
@@ -102,7 +109,13 @@ impl Scenario {
         let mut events = Vec::with_capacity(needs.events);
         for i in 0..needs.events {
             let name = format!("bench {} {run_id} #{i}", self.name());
-            events.push(api::create_event(&mut client, &name, plan.seats).await?);
+            let event = match self {
+                Self::BestAvailable => {
+                    api::create_seated_event(&mut client, &name, plan.seats).await?
+                }
+                _ => api::create_event(&mut client, &name, plan.seats).await?,
+            };
+            events.push(event);
         }
         // Registration hashes a password (Argon2): a few at a time, not all at once.
         let mut registrations = JoinSet::new();
@@ -152,6 +165,13 @@ impl Scenario {
             }
             Self::Mixed => {
                 driver::drive(factory, setup, options, |i| mixed::Worker::new(i, events)).await
+            }
+            Self::BestAvailable => {
+                let hall = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                driver::drive(factory, setup, options, |i| {
+                    best_available::Worker::new(i, hall.clone(), events)
+                })
+                .await
             }
         }
     }

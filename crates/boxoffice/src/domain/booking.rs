@@ -1,3 +1,4 @@
+use super::seating::HoldDetails;
 use super::{LockStatus, ObjectId, Rejection, Timestamp, status_enum};
 
 status_enum!(BookingStatus {
@@ -18,6 +19,8 @@ pub struct Booking {
     pub status: BookingStatus,
     pub seat_lock_id: ObjectId,
     pub payment_expires_at: Timestamp,
+    /// Its lock's seat labels and price (seated or priced events).
+    pub details: HoldDetails,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -35,9 +38,13 @@ impl BookingStatus {
 }
 
 impl Booking {
-    /// The seed shows a general-admission booking's seats as the count, as the only string.
+    /// A seated booking's seat labels; the seed shows a general-admission booking's seats as
+    /// the count, as the only string.
     pub fn seat_labels(&self) -> Vec<String> {
-        vec![self.seats.to_string()]
+        match &self.details.seat_labels {
+            Some(labels) => labels.clone(),
+            None => vec![self.seats.to_string()],
+        }
     }
 
     /// A pending booking whose payment window has closed, swept or not.
@@ -98,6 +105,7 @@ mod tests {
             status,
             seat_lock_id: id,
             payment_expires_at: Timestamp::from_millis(payment_expires_at),
+            details: Default::default(),
             created_at: Timestamp::from_millis(0),
             updated_at: Timestamp::from_millis(0),
         }

@@ -3,6 +3,7 @@
 //! one booking; rule 4, a lapsed hold cannot be confirmed; rule 5, the hold then lives as long
 //! as the payment window; rule 9, nothing is sold for an event that has started).
 
+use super::seating::HoldDetails;
 use super::{Booking, BookingStatus, LockStatus, ObjectId, Rejection, SeatLock, Timestamp};
 
 /// What confirming a lock does.
@@ -63,6 +64,11 @@ impl SeatLock {
             status: BookingStatus::PaymentPending,
             seat_lock_id: self.id,
             payment_expires_at,
+            details: HoldDetails {
+                seat_request: None,
+                next_to_each_other: None,
+                ..self.details.clone()
+            },
             created_at: now,
             updated_at: now,
         }
@@ -105,6 +111,7 @@ mod tests {
             expires_at: at(expires_at),
             idempotency_key: "k".to_owned(),
             booking_id,
+            details: Default::default(),
             created_at: at(0),
             updated_at: at(0),
         }

@@ -1,4 +1,7 @@
-use super::{ObjectId, Rejection, Timestamp, parse_date};
+use std::sync::Arc;
+
+use super::seating::SeatingChart;
+use super::{ObjectId, Price, Rejection, Timestamp, parse_date};
 
 #[derive(Clone, Debug)]
 pub struct Event {
@@ -8,8 +11,13 @@ pub struct Event {
     pub event_date: Timestamp,
     pub total_seats: i64,
     pub available_seats: i64,
-    /// Seats kept back at creation (`totalSeats - availableSeats`): never sold.
+    /// Seats kept back at creation (`totalSeats - availableSeats`), or blocked by an admin
+    /// on a seated event: never sold.
     pub withheld_seats: i64,
+    /// The seating chart of a seated event; `None` for general admission.
+    pub seating: Option<Arc<SeatingChart>>,
+    /// A general-admission event's price per seat, if it has one.
+    pub price: Option<Price>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -30,6 +38,10 @@ pub struct NewEvent {
     pub event_date: Timestamp,
     pub total_seats: i64,
     pub available_seats: i64,
+    /// A seated event's chart (its seats are `total_seats`).
+    pub seating: Option<Arc<SeatingChart>>,
+    /// A general-admission event's price per seat.
+    pub price: Option<Price>,
 }
 
 pub const MAX_EVENT_NAME_CHARS: usize = 200;
@@ -62,11 +74,22 @@ impl NewEvent {
             event_date,
             total_seats,
             available_seats,
+            seating: None,
+            price: None,
         })
     }
 }
 
 impl NewEvent {
+    /// The event with its chart or price ([`super::seating::EventSeating`]).
+    pub fn with_seating(self, seating: super::seating::EventSeating) -> Self {
+        Self {
+            seating: seating.chart,
+            price: seating.price,
+            ..self
+        }
+    }
+
     /// The event this makes, created at `now`: seats below `totalSeats` are withheld
     /// (CONTRACT.md, "availableSeats at creation").
     pub fn into_event(self, id: ObjectId, now: Timestamp) -> Event {
@@ -78,6 +101,8 @@ impl NewEvent {
             event_date: self.event_date,
             total_seats: self.total_seats,
             available_seats: self.available_seats,
+            seating: self.seating,
+            price: self.price,
             created_at: now,
             updated_at: now,
         }

@@ -45,10 +45,27 @@ pub struct Inventory {
     pub pending_payment_seats: i64,
     pub confirmed_seats: i64,
     pub withheld_seats: i64,
+    /// A seated event's seat rows, checked against the counter and the locks.
+    pub seat_rows: Option<SeatRows>,
+}
+
+/// What a seated event's seat rows say (CONTRACT.md, "Reserved seating", "Rules"): FREE seats
+/// must be `availableSeats`, BLOCKED ones `withheldSeats`, and every taken seat must belong
+/// to exactly one ACTIVE or CONSUMED lock, in the status that lock gives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SeatRows {
+    pub free: i64,
+    pub blocked: i64,
+    /// Taken seats whose lock is not ACTIVE or CONSUMED, or whose status is not the one
+    /// their lock gives (HELD, PENDING_PAYMENT, SOLD).
+    pub stray: i64,
+    /// ACTIVE or CONSUMED locks that do not hold as many seat rows as their `seats`.
+    pub short_locks: i64,
 }
 
 impl Inventory {
-    /// The counter agrees with the rows: no seat sold twice, none lost.
+    /// The counter agrees with the rows: no seat sold twice, none lost; and on a seated event,
+    /// the seat rows agree with both.
     pub fn is_consistent(&self) -> bool {
         self.available_seats
             + self.held_seats
@@ -56,6 +73,12 @@ impl Inventory {
             + self.confirmed_seats
             + self.withheld_seats
             == self.total_seats
+            && self.seat_rows.is_none_or(|rows| {
+                rows.free == self.available_seats
+                    && rows.blocked == self.withheld_seats
+                    && rows.stray == 0
+                    && rows.short_locks == 0
+            })
     }
 
     /// The counter the rows say the event should have.
@@ -84,6 +107,7 @@ impl Inventory {
             pending_payment_seats: 0,
             confirmed_seats: 0,
             withheld_seats,
+            seat_rows: None,
         }
     }
 
@@ -115,6 +139,7 @@ mod tests {
             expires_at: at,
             idempotency_key: "k".to_owned(),
             booking_id,
+            details: Default::default(),
             created_at: at,
             updated_at: at,
         };

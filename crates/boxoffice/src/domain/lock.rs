@@ -1,3 +1,4 @@
+use super::seating::{HoldDetails, SeatSelection};
 use super::{ObjectId, Rejection, Timestamp, status_enum};
 
 status_enum!(LockStatus { Active => "ACTIVE", Expired => "EXPIRED", Consumed => "CONSUMED" });
@@ -13,6 +14,8 @@ pub struct SeatLock {
     pub idempotency_key: String,
     /// The booking this lock became, if it was confirmed.
     pub booking_id: Option<ObjectId>,
+    /// Its seats' labels, request and price (seated or priced events).
+    pub details: HoldDetails,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -73,6 +76,8 @@ pub struct LockRequest {
     pub user_id: ObjectId,
     pub seats: i64,
     pub idempotency_key: String,
+    /// Seats by name, best available, or only a count (CONTRACT.md, "Holding seats").
+    pub selection: SeatSelection,
     pub now: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -99,9 +104,11 @@ impl LockRequest {
         }
     }
 
-    /// The ACTIVE lock this request makes when it is granted.
-    pub fn new_lock(&self) -> SeatLock {
+    /// The ACTIVE lock this request makes when it is granted, holding the seats described by
+    /// `details` (empty for an unpriced general-admission event).
+    pub fn new_lock(&self, details: HoldDetails) -> SeatLock {
         SeatLock {
+            details,
             id: ObjectId::generate(),
             event_id: self.event_id,
             user_id: self.user_id,
@@ -117,6 +124,8 @@ impl LockRequest {
 
     /// Whether an earlier lock under the same key was made by this same request.
     pub fn matches(&self, earlier: &SeatLock) -> bool {
-        earlier.event_id == self.event_id && earlier.seats == self.seats
+        earlier.event_id == self.event_id
+            && earlier.seats == self.seats
+            && earlier.details.seat_request == self.selection.canonical()
     }
 }

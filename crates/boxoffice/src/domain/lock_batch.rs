@@ -31,8 +31,10 @@ pub enum LockVerdict {
     Refuse(Rejection),
 }
 
-/// Decides every request in arrival order, with `available` seats to give: a request that
-/// fits is granted, and a later, smaller one may still fit after a bigger one did not.
+/// Decides every request for a general-admission event in arrival order, with `available`
+/// seats to give: a request that fits is granted, and a later, smaller one may still fit after
+/// a bigger one did not. Seats by name or best available need a seating chart: 400
+/// `Event has no seating chart`.
 ///
 /// The checks, in order, are those of a single request: a repeated key (replay, or 422 if it
 /// was used for a different request), the event, the user, the event's date, the seats. A
@@ -44,6 +46,27 @@ pub fn decide_lock_batch(
     available: i64,
 ) -> Vec<LockVerdict> {
     let mut left = available;
+    decide_lock_batch_with(requests, facts, |_, request| {
+        if request.selection.needs_chart() {
+            Err(Rejection::NoSeatingChart)
+        } else if request.seats <= left {
+            left -= request.seats;
+            Ok(())
+        } else {
+            Err(Rejection::NotEnoughSeats)
+        }
+    })
+}
+
+/// [`decide_lock_batch`] with the seats given out by `take`, called in arrival order for
+/// each request (by index) that passed every other check: `Ok` grants it (and `take` keeps
+/// what it gave), an error refuses it. A seated event's holds take named or best available
+/// seats this way (`domain::seating::SeatPlan::hold`).
+pub fn decide_lock_batch_with(
+    requests: &[LockRequest],
+    facts: &LockBatchFacts,
+    mut take: impl FnMut(usize, &LockRequest) -> Result<(), Rejection>,
+) -> Vec<LockVerdict> {
     let mut granted: HashMap<(ObjectId, &str), usize> = HashMap::new();
     let mut verdicts = Vec::with_capacity(requests.len());
     for (i, request) in requests.iter().enumerate() {
@@ -63,12 +86,14 @@ pub fn decide_lock_batch(
             }
         } else if let Some(refusal) = refusal(request, facts, i) {
             LockVerdict::Refuse(refusal)
-        } else if request.seats <= left {
-            left -= request.seats;
-            granted.insert(key, i);
-            LockVerdict::Grant
         } else {
-            LockVerdict::Refuse(Rejection::NotEnoughSeats)
+            match take(i, request) {
+                Ok(()) => {
+                    granted.insert(key, i);
+                    LockVerdict::Grant
+                }
+                Err(rejection) => LockVerdict::Refuse(rejection),
+            }
         };
         verdicts.push(verdict);
     }
@@ -99,9 +124,15 @@ pub fn granted_seats(requests: &[LockRequest], verdicts: &[LockVerdict]) -> i64 
         .sum()
 }
 
-/// Whether some request was refused only for want of seats.
+/// Whether some request was refused only for want of seats (a count, or named seats that
+/// are taken: a lapsed hold may be what takes them).
 pub fn short_of_seats(verdicts: &[LockVerdict]) -> bool {
-    verdicts.contains(&LockVerdict::Refuse(Rejection::NotEnoughSeats))
+    verdicts.iter().any(|verdict| {
+        matches!(
+            verdict,
+            LockVerdict::Refuse(Rejection::NotEnoughSeats | Rejection::SeatsUnavailable(_))
+        )
+    })
 }
 
 #[cfg(test)]
@@ -116,6 +147,7 @@ mod tests {
             user_id: user,
             seats,
             idempotency_key: key.to_owned(),
+            selection: Default::default(),
             now: Timestamp::from_millis(NOW),
             expires_at: Timestamp::from_millis(NOW + 300_000),
         }
@@ -130,7 +162,7 @@ mod tests {
     }
 
     fn stored_lock(request: &LockRequest) -> SeatLock {
-        request.new_lock()
+        request.new_lock(Default::default())
     }
 
     use LockVerdict::{Grant, Refuse, ReplayOf, ReplayStored};

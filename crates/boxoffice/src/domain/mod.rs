@@ -11,6 +11,7 @@ mod lock;
 mod lock_batch;
 pub mod notification;
 mod payment;
+mod price;
 mod rejection;
 pub mod seating;
 mod timestamp;
@@ -20,14 +21,16 @@ pub use booking::{Booking, BookingStatus, Cancellation};
 pub use confirmation::{Confirmation, Reconfirmation};
 pub use event::{Event, EventChanges, Field, NewEvent};
 pub use id::ObjectId;
-pub use inventory::{Inventory, SeatUse};
+pub use inventory::{Inventory, SeatRows, SeatUse};
 pub use lifetimes::Lifetimes;
 pub use listing::{BookingQuery, Cursor, EventQuery, Page};
 pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};
 pub use lock_batch::{
-    LockBatchFacts, LockVerdict, decide_lock_batch, granted_seats, short_of_seats,
+    LockBatchFacts, LockVerdict, decide_lock_batch, decide_lock_batch_with, granted_seats,
+    short_of_seats,
 };
 pub use payment::{LockMove, PaymentForce, REFUND_OUTCOME, Settlement};
+pub use price::{Price, is_currency};
 pub use rejection::Rejection;
 pub use timestamp::{DateError, Timestamp, parse_date};
 pub use user::{NewUser, Role, User, email_key};

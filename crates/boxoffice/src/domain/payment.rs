@@ -119,6 +119,7 @@ mod tests {
             status,
             seat_lock_id: id,
             payment_expires_at: Timestamp::from_millis(payment_expires_at),
+            details: Default::default(),
             created_at: Timestamp::from_millis(0),
             updated_at: Timestamp::from_millis(0),
         }

@@ -36,6 +36,17 @@ pub enum Rejection {
     LockBacksBooking,
     #[error("totalSeats cannot be below seats already taken")]
     SeatsAlreadyTaken,
+    /// A seat label that names no seat of the event (CONTRACT.md, "Reserved seating").
+    #[error("Unknown seat: {0}")]
+    UnknownSeat(String),
+    /// Some of the seats asked for are not FREE (or, to unblock, not BLOCKED): their labels,
+    /// in chart order, go in the error body's `unavailable`.
+    #[error("Seats not available")]
+    SeatsUnavailable(Vec<String>),
+    #[error("Event has no seating chart")]
+    NoSeatingChart,
+    #[error("totalSeats of a seated event follows its seating chart")]
+    SeatedTotalSeats,
 }
 
 impl Rejection {
@@ -61,6 +72,10 @@ impl Rejection {
             Self::ReleaseNotAllowed(_) => "RELEASE_NOT_ALLOWED",
             Self::LockBacksBooking => "LOCK_BACKS_BOOKING",
             Self::SeatsAlreadyTaken => "SEATS_ALREADY_TAKEN",
+            Self::UnknownSeat(_) => "UNKNOWN_SEAT",
+            Self::SeatsUnavailable(_) => "SEATS_UNAVAILABLE",
+            Self::NoSeatingChart => "NO_SEATING_CHART",
+            Self::SeatedTotalSeats => "SEATED_TOTAL_SEATS",
         }
     }
 }

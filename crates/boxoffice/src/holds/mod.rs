@@ -242,6 +242,7 @@ mod tests {
             user_id: user,
             seats,
             idempotency_key: key.to_owned(),
+            selection: Default::default(),
             now,
             expires_at: now.plus_seconds(300),
         }
@@ -277,6 +278,8 @@ mod tests {
             event_date: now.plus_seconds(86_400),
             total_seats: 6,
             available_seats: 6,
+            seating: None,
+            price: None,
         };
         let event = store.create_event(event, now).await.unwrap().id;
         let batching = Arc::new(HoldQueue::new(store.clone(), true));

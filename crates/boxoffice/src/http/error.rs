@@ -108,7 +108,11 @@ fn rejection_status(rejection: &Rejection) -> StatusCode {
         | R::CancellationNotAllowed(_)
         | R::ReleaseNotAllowed(_)
         | R::LockBacksBooking
-        | R::SeatsAlreadyTaken => StatusCode::BAD_REQUEST,
+        | R::SeatsAlreadyTaken
+        | R::UnknownSeat(_)
+        | R::SeatsUnavailable(_)
+        | R::NoSeatingChart
+        | R::SeatedTotalSeats => StatusCode::BAD_REQUEST,
     }
 }
 
@@ -146,6 +150,9 @@ pub struct ErrorBody {
     /// A stable, machine-readable name of the error.
     #[schema(value_type = String, examples("NOT_ENOUGH_SEATS"))]
     code: &'static str,
+    /// With `SEATS_UNAVAILABLE`: the labels of the seats that are not available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unavailable: Option<Vec<String>>,
 }
 
 impl IntoResponse for ApiError {
@@ -163,6 +170,10 @@ impl IntoResponse for ApiError {
             success: false,
             message: self.to_string(),
             code: self.code(),
+            unavailable: match &self {
+                Self::Rejected(Rejection::SeatsUnavailable(labels)) => Some(labels.clone()),
+                _ => None,
+            },
         };
         let mut response = (self.status(), Json(body)).into_response();
         let headers = response.headers_mut();

@@ -7,9 +7,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::views::{Data, EventView, InventoryView, List, bodies, data, list};
+use super::views::{Data, EventView, InventoryView, List, bodies, data};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
-use crate::domain::{EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
+use crate::domain::seating::{EventSeating, SeatStatus};
+use crate::domain::{Event, EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,7 +59,29 @@ async fn list_events(
         Timestamp::now(),
     )?;
     let page = app.store.list_events(query).await?;
-    Ok(list::<_, EventView>(page))
+    let mut views = Vec::with_capacity(page.items.len());
+    for event in page.items {
+        views.push(event_view(&app, event).await?);
+    }
+    Ok(axum::Json(List {
+        success: true,
+        data: views,
+        next_cursor: page.next.map(|cursor| cursor.to_string()),
+    }))
+}
+
+/// An event's view; a seated event's categories count their FREE seats from its seat rows.
+async fn event_view(app: &AppState, event: Event) -> Result<EventView, ApiError> {
+    if event.seating.is_none() {
+        return Ok(EventView::from(event));
+    }
+    let statuses = app
+        .store
+        .event_seats(event.id)
+        .await?
+        .map(|seats| seats.statuses)
+        .unwrap_or_default();
+    Ok(EventView::with_seats(event, &statuses))
 }
 
 /// Changes the fields given, each under its creation rule. A new `totalSeats` moves
@@ -68,7 +91,7 @@ async fn list_events(
     request_body = bodies::EventChangesBody,
     responses(
         (status = 200, description = "The event as changed", body = Data<EventView>),
-        (status = 400, description = "`totalSeats cannot be below seats already taken`, or a \
+        (status = 400, description = "`totalSeats cannot be below seats already taken`, `totalSeats of a seated event follows its seating chart`, or a \
             creation rule broken", body = ErrorBody),
         (status = 404, description = "`Event not found`", body = ErrorBody),
     ))]
@@ -87,7 +110,7 @@ async fn update_event(
     )?;
     let id = parse_id(&id, Rejection::EventNotFound)?;
     let event = app.store.update_event(id, changes, now).await?;
-    Ok(data(EventView::from(event)))
+    Ok(data(event_view(&app, event).await?))
 }
 
 /// Creates an event; `availableSeats` below `totalSeats` withholds the difference.
@@ -97,7 +120,9 @@ async fn update_event(
         (status = 201, description = "Created", body = Data<EventView>),
         (status = 400, description = "`name is required`, `eventDate must be a valid date`, \
             `eventDate must be in the future`, `totalSeats must be an integer ≥ 1`, \
-            `availableSeats must be ≤ totalSeats`, `availableSeats must be an integer ≥ 0`",
+            `availableSeats must be ≤ totalSeats`, `availableSeats must be an integer ≥ 0`, \
+            `seatingChart: …` naming the chart's first fault, `totalSeats must equal the seats \
+            of the seating chart`, `price and currency must be given together`",
             body = ErrorBody),
     ))]
 async fn create_event(
@@ -105,16 +130,27 @@ async fn create_event(
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
     let now = Timestamp::now();
+    let (seating, total_seats, available_seats) = EventSeating::parse(
+        body.0.get("seatingChart"),
+        body.integer("totalSeats"),
+        body.integer("availableSeats"),
+        body.integer("price"),
+        body.text("currency")?,
+    )?;
     let event = NewEvent::parse(
         body.text("name")?,
         body.text("description")?,
         body.text("eventDate")?,
-        body.integer("totalSeats"),
-        body.integer("availableSeats"),
+        total_seats,
+        available_seats,
         now,
-    )?;
+    )?
+    .with_seating(seating);
     let event = app.store.create_event(event, now).await?;
-    Ok((StatusCode::CREATED, data(EventView::from(event))))
+    // A new event's seats are all FREE.
+    let seats = event.seating.as_ref().map_or(0, |chart| chart.seat_count());
+    let view = EventView::with_seats(event, &vec![SeatStatus::Free; seats]);
+    Ok((StatusCode::CREATED, data(view)))
 }
 
 /// An event and its seat count.
@@ -130,7 +166,7 @@ async fn event(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::EventNotFound)?;
     let event = app.store.event(id).await?.ok_or(Rejection::EventNotFound)?;
-    Ok(data(EventView::from(event)))
+    Ok(data(event_view(&app, event).await?))
 }
 
 /// Where every seat is, computed from the rows; `consistent` says the counter agrees.

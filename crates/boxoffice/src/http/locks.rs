@@ -10,7 +10,8 @@ use super::{
     Access, ApiError, AppState, JsonObject, PathId, ensure_owns_lock, parse_id, replayed_header,
 };
 use crate::auth::Caller;
-use crate::domain::{LockExtension, LockRequest, ObjectId, Rejection, Timestamp};
+use crate::domain::seating::SeatSelection;
+use crate::domain::{Field, LockExtension, LockRequest, ObjectId, Rejection, Timestamp};
 use crate::store::LockOutcome;
 use crate::telemetry;
 
@@ -25,8 +26,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 const ID: &str = "The lock's id";
 
 /// Holds seats for `LOCK_TTL_SECONDS`. A repeated `(userId, idempotencyKey)` with the same
-/// event and seat count replays the first answer, marked `Idempotent-Replayed: true`.
-/// A user holds seats only in their own name.
+/// event and seat count (and, on a seated event, the same labels or preferences) replays the
+/// first answer, marked `Idempotent-Replayed: true`. A user holds seats only in their own name.
+/// On a seated event, seats are held by name (`seatLabels`, all or nothing) or as the best
+/// available (`seats`, with optional `bestAvailable`), deterministically (CONTRACT.md,
+/// "Reserved seating").
 #[utoipa::path(post, path = "/api/locks", tag = "locks",
     request_body = bodies::LockBody,
     responses(
@@ -35,7 +39,10 @@ const ID: &str = "The lock's id";
             headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
         (status = 400, description = "`eventId is required`, `userId is required`, `seats must \
             be an integer between 1 and 100`, `idempotencyKey is required`, `Event has already \
-            taken place`, `Not enough available seats`", body = ErrorBody),
+            taken place`, `Not enough available seats`; seated events: `Seats not available` \
+            (with `unavailable`), `Unknown seat: <label>`, `seatLabels must be 1 to 100 \
+            distinct seat labels`, `seats must match seatLabels`; `Event has no seating chart` \
+            for seatLabels or bestAvailable on general admission", body = ErrorBody),
         (status = 403, description = "`userId` is not the caller (jwt mode, not an admin)", body = ErrorBody),
         (status = 404, description = "`Event not found`, `User not found`", body = ErrorBody),
         (status = 422, description = "`idempotencyKey was already used with a different request`", body = ErrorBody),
@@ -67,7 +74,13 @@ async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<Lock
     let user_id = body
         .required_text("userId")?
         .ok_or_else(|| Rejection::invalid("userId is required"))?;
-    let seats = LockRequest::check_seats(body.integer("seats").given())?;
+    // A count, given or implied by `seatLabels` (CONTRACT.md, "Holding seats").
+    let seats = match body.integer("seats") {
+        Field::Missing => Field::Missing,
+        given => Field::Given(LockRequest::check_seats(given.given())?),
+    };
+    let (selection, seats) =
+        SeatSelection::parse(body.0.get("seatLabels"), body.0.get("bestAvailable"), seats)?;
     let idempotency_key = LockRequest::check_idempotency_key(body.text("idempotencyKey")?.given())?;
     if !caller.may_act_for_text(user_id) {
         return Err(ApiError::Forbidden);
@@ -81,6 +94,7 @@ async fn hold(app: &AppState, caller: &Caller, body: &JsonObject) -> Result<Lock
         user_id,
         seats,
         idempotency_key,
+        selection,
         now,
         expires_at: app.lifetimes.lock_expires_at(now),
     };

@@ -16,6 +16,8 @@ mod payments;
 mod protection;
 mod query;
 mod scrape;
+mod seat_views;
+mod seats;
 mod users;
 mod views;
 
@@ -82,6 +84,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(locks::routes())
         .merge(bookings::routes())
         .merge(payments::routes())
+        .merge(seats::routes())
         .merge(scrape::routes())
 }
 

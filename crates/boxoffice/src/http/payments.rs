@@ -39,6 +39,11 @@ pub struct PaidBooking {
     user: ObjectId,
     #[serde(skip_serializing_if = "Option::is_none")]
     seats: Option<Vec<String>>,
+    /// The sum of the seats' prices in minor units, when the event has prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<String>,
 }
 
 /// Simulates a payment whose outcome the client forces. The body is checked before the
@@ -74,6 +79,12 @@ async fn payment_intent(
         event: booking.event_id,
         user: booking.user_id,
         seats,
+        amount: booking.details.price.as_ref().map(|price| price.amount),
+        currency: booking
+            .details
+            .price
+            .as_ref()
+            .map(|price| price.currency.clone()),
     };
     telemetry::payment(match force {
         PaymentForce::Success => "success",

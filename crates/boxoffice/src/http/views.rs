@@ -5,6 +5,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::seat_views::CategoryView;
+use crate::domain::seating::SeatStatus;
 use crate::domain::{
     Booking, BookingStatus, Event, Inventory, LockStatus, ObjectId, Page, Role, SeatLock,
     Timestamp, User,
@@ -79,13 +81,45 @@ pub struct EventView {
     pub total_seats: i64,
     pub available_seats: i64,
     pub withheld_seats: i64,
+    /// Whether the event has a seating chart (CONTRACT.md, "Reserved seating").
+    pub seated: bool,
+    /// A seated event's price categories, each with its FREE seats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<CategoryView>>,
+    /// A general-admission event's price per seat, in minor units, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
+impl EventView {
+    /// The view of an event; a seated one's categories count their FREE seats among
+    /// `statuses` (its seats' statuses in chart order).
+    pub fn with_seats(event: Event, statuses: &[SeatStatus]) -> Self {
+        let categories = event
+            .seating
+            .as_deref()
+            .filter(|chart| chart.seat_count() == statuses.len())
+            .map(|chart| CategoryView::all(chart, statuses));
+        Self {
+            categories,
+            ..Self::from(event)
+        }
+    }
+}
+
 impl From<Event> for EventView {
+    /// Without its seats' statuses: a seated event's categories are left out (use
+    /// [`EventView::with_seats`]).
     fn from(event: Event) -> Self {
         Self {
+            seated: event.seating.is_some(),
+            categories: None,
+            price: event.price.as_ref().map(|price| price.amount),
+            currency: event.price.as_ref().map(|price| price.currency.clone()),
             id: event.id,
             name: event.name,
             description: event.description,
@@ -140,13 +174,29 @@ pub struct LockView {
     pub idempotency_key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<ObjectId>,
+    /// A seated event's seats, in chart order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat_labels: Option<Vec<String>>,
+    /// Best available only: whether the seats are next to each other.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_to_each_other: Option<bool>,
+    /// The sum of the seats' prices in minor units, when the event has prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl From<SeatLock> for LockView {
     fn from(lock: SeatLock) -> Self {
+        let details = lock.details;
         Self {
+            seat_labels: details.seat_labels,
+            next_to_each_other: details.next_to_each_other,
+            amount: details.price.as_ref().map(|price| price.amount),
+            currency: details.price.map(|price| price.currency),
             id: lock.id,
             event_id: lock.event_id,
             user_id: lock.user_id,
@@ -168,12 +218,18 @@ pub struct BookingView {
     pub id: ObjectId,
     pub user: ObjectId,
     pub event: ObjectId,
-    /// General admission: the count, as the only string (the seed's shape).
+    /// Seated: the seat labels; general admission: the count, as the only string (the seed's
+    /// shape).
     pub seats: Vec<String>,
     pub seat_count: i64,
     pub status: BookingStatus,
     pub seat_lock_id: ObjectId,
     pub payment_expires_at: Timestamp,
+    /// The sum of the seats' prices in minor units, when the event has prices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -182,6 +238,12 @@ impl From<Booking> for BookingView {
     fn from(booking: Booking) -> Self {
         Self {
             seats: booking.seat_labels(),
+            amount: booking.details.price.as_ref().map(|price| price.amount),
+            currency: booking
+                .details
+                .price
+                .as_ref()
+                .map(|price| price.currency.clone()),
             id: booking.id,
             user: booking.user_id,
             event: booking.event_id,
@@ -227,11 +289,81 @@ pub mod bodies {
         /// Any RFC 3339 date, in the future.
         #[schema(format = DateTime)]
         event_date: String,
+        /// Required unless `seatingChart` is given; then, if given, equal to its seats.
         #[schema(minimum = 1)]
-        total_seats: i64,
-        /// At most `totalSeats` (the default); the difference is withheld, never sold.
+        total_seats: Option<i64>,
+        /// At most `totalSeats` (the default); the difference is withheld, never sold. With a
+        /// `seatingChart`, if given, equal to its seats.
         #[schema(minimum = 0)]
         available_seats: Option<i64>,
+        /// A seated event's chart (CONTRACT.md, "Reserved seating"); at most 100,000 seats.
+        seating_chart: Option<SeatingChartBody>,
+        /// General admission only: the price of every seat, in minor units (with `currency`).
+        #[schema(minimum = 0)]
+        price: Option<i64>,
+        /// Three capital letters (with `price`).
+        #[schema(pattern = "^[A-Z]{3}$")]
+        currency: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct SeatingChartBody {
+        /// 1 to 50 categories, one currency.
+        categories: Vec<CategoryBody>,
+        sections: Vec<SectionBody>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct CategoryBody {
+        #[schema(pattern = "^[A-Za-z0-9_]{1,32}$")]
+        key: String,
+        /// Defaults to the key.
+        name: Option<String>,
+        /// Minor units.
+        #[schema(minimum = 0)]
+        price: i64,
+        #[schema(pattern = "^[A-Z]{3}$")]
+        currency: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct SectionBody {
+        #[schema(pattern = "^[A-Za-z0-9_]{1,32}$")]
+        key: String,
+        /// Defaults to the key.
+        name: Option<String>,
+        rows: Vec<RowBody>,
+    }
+
+    /// `seats: n` (numbers 1…n) or `numbers`, not both.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct RowBody {
+        #[schema(pattern = "^[A-Za-z0-9_]{1,32}$")]
+        key: String,
+        #[schema(minimum = 1, maximum = 9999)]
+        seats: Option<i64>,
+        /// Distinct seat numbers (1…9999), in the row's order.
+        numbers: Option<Vec<i64>>,
+        /// A category key of the chart.
+        category: String,
+        /// Seat numbers after which an aisle breaks the row.
+        aisle_after: Option<Vec<i64>>,
+        /// Wheelchair seats.
+        accessible: Option<Vec<i64>>,
+    }
+
+    /// Best available preferences; each defaults to "any".
+    #[derive(ToSchema)]
+    pub struct BestAvailableBody {
+        /// A category key.
+        category: Option<String>,
+        /// A section key.
+        section: Option<String>,
+        /// Only accessible seats.
+        accessible: Option<bool>,
+        /// Refuse rather than split the seats.
+        together: Option<bool>,
     }
 
     /// Only the fields given change.
@@ -255,11 +387,24 @@ pub mod bodies {
         /// In jwt mode, a user may only hold seats for themselves.
         #[schema(pattern = "^[0-9a-f]{24}$")]
         user_id: String,
+        /// Required unless `seatLabels` gives the number.
         #[schema(minimum = 1, maximum = 100)]
-        seats: i64,
+        seats: Option<i64>,
+        /// Seated events: these seats by label, all or nothing (1 to 100 distinct).
+        seat_labels: Option<Vec<String>>,
+        /// Seated events: the best available seats with these preferences.
+        best_available: Option<BestAvailableBody>,
         /// Per user: the same key with the same request replays the first answer.
         #[schema(min_length = 1, max_length = 255)]
         idempotency_key: String,
+    }
+
+    /// `seatLabels` of a block or unblock.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "camelCase")]
+    pub struct SeatLabelsBody {
+        /// 1 to 100 distinct labels (`section-row-number`).
+        seat_labels: Vec<String>,
     }
 
     #[derive(ToSchema)]

@@ -50,7 +50,8 @@ pub fn draw_seat_map(chart: &SeatingChart, statuses: &[SeatStatus], title: &str)
         row.seats.len() as u32 * PITCH + aisles * AISLE
     };
     let widest = chart.rows().iter().map(row_width).max().unwrap_or(0);
-    let width = (2 * MARGIN + ROW_KEY + widest).max(560);
+    // Wide enough for the legend (about 640 units) too.
+    let width = (2 * MARGIN + ROW_KEY + widest).max(660);
     let height = MARGIN
         + TITLE_HEIGHT
         + LEGEND_HEIGHT
@@ -126,17 +127,17 @@ pub fn draw_seat_map(chart: &SeatingChart, statuses: &[SeatStatus], title: &str)
 fn legend(out: &mut String, counts: SeatCounts, top: u32) {
     let mut x = MARGIN;
     for &status in SeatStatus::ALL {
+        let text = format!("{} {}", status.as_str(), counts.get(status));
         let _ = write!(
             out,
-            r#"<rect x="{x}" y="{top}" width="{SEAT}" height="{SEAT}" rx="3" fill="{}"/><text x="{}" y="{}" class="legend" data-status="{}">{} {}</text>"#,
+            r#"<rect x="{x}" y="{top}" width="{SEAT}" height="{SEAT}" rx="3" fill="{}"/><text x="{}" y="{}" class="legend" data-status="{}">{text}</text>"#,
             status_colour(status),
             x + SEAT + 5,
             top + SEAT - 2,
             status.as_str(),
-            status.as_str(),
-            counts.get(status)
         );
-        x += 100;
+        // About 7 units a character at font-size 12, then a gap.
+        x += SEAT + 5 + 7 * text.len() as u32 + 18;
     }
     let _ = write!(
         out,

@@ -11,6 +11,7 @@ mod sql;
 
 use async_trait::async_trait;
 
+use crate::domain::seating::SeatStatus;
 use crate::domain::{
     Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, LockExtension, LockRequest,
     NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
@@ -59,6 +60,13 @@ pub enum Insertion {
     AlreadyThere,
     /// Another row holds one of its unique keys (email, idempotency key, lock): not inserted.
     Conflicts,
+}
+
+/// An event with its seats' statuses (empty for general admission), in chart order.
+#[derive(Clone, Debug)]
+pub struct EventSeats {
+    pub event: Event,
+    pub statuses: Vec<SeatStatus>,
 }
 
 /// Which failed logins to count.
@@ -128,6 +136,24 @@ pub trait Store: Send + Sync + 'static {
     async fn inventories(&self) -> StoreResult<Vec<Inventory>>;
     /// Sets an event's counter to what its rows say, under its row lock; the inventory after.
     async fn repair_counter(&self, event_id: ObjectId, now: Timestamp) -> StoreResult<Inventory>;
+
+    // Seats of seated events (`sql/seats.rs`).
+
+    /// An event and, if it is seated, every seat's status in chart order; `None` if there is
+    /// no such event.
+    async fn event_seats(&self, event_id: ObjectId) -> StoreResult<Option<EventSeats>>;
+    /// Blocks (FREE → BLOCKED) or unblocks (BLOCKED → FREE) the seats named, all or nothing;
+    /// the seats move between the event's `availableSeats` and `withheldSeats`. Returns their
+    /// labels in chart order. Refusals: `Event not found`, `Event has no seating chart`,
+    /// `Unknown seat: <label>`, `Seats not available` (with the labels not in the `from`
+    /// status).
+    async fn block_seats(
+        &self,
+        event_id: ObjectId,
+        labels: Vec<String>,
+        block: bool,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>>;
 
     // Holds (`sql/holds.rs` for making them, `sql/locks.rs` for what follows).
 

@@ -37,6 +37,7 @@ fn request(event: &str, user: ObjectId, seats: i64, key: &str) -> LockRequest {
         user_id: user,
         seats,
         idempotency_key: key.to_owned(),
+        selection: Default::default(),
         now,
         expires_at: now.plus_seconds(300),
     }

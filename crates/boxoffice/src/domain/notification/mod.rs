@@ -181,6 +181,7 @@ mod tests {
             expires_at: now,
             idempotency_key: "k".into(),
             booking_id: None,
+            details: Default::default(),
             created_at: now,
             updated_at: now,
         }
@@ -231,6 +232,7 @@ mod tests {
             status: BookingStatus::PaymentPending,
             seat_lock_id: held.id,
             payment_expires_at: now,
+            details: Default::default(),
             created_at: now,
             updated_at: now,
         };

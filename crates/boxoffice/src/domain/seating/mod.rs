@@ -5,6 +5,8 @@
 
 mod best_available;
 mod chart;
+mod event;
+mod hold;
 mod keys;
 mod parse;
 mod request;
@@ -17,6 +19,8 @@ pub use best_available::{Pick, SeatFilter, SeatPlan};
 pub use chart::{
     Category, MAX_CATEGORIES, MAX_SEAT_NUMBER, MAX_SEATS, Row, Seat, SeatingChart, Section,
 };
+pub use event::EventSeating;
+pub use hold::{HeldSeats, HoldDetails, SeatSelection};
 pub use keys::is_valid_key;
 pub use request::{BestAvailableRequest, parse_seat_labels};
 pub use status::{SeatCounts, SeatStatus};

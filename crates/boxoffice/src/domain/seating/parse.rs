@@ -66,9 +66,7 @@ fn parse_categories(value: Option<&Value>) -> Result<Vec<Category>, Rejection> {
         }
         .ok_or_else(|| fault(format!("{what} price must be an integer ≥ 0")))?;
         let currency = match object.get("currency") {
-            Some(Value::String(c)) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
-                c.clone()
-            }
+            Some(Value::String(c)) if crate::domain::is_currency(c) => c.clone(),
             _ => {
                 return Err(fault(format!(
                     "{what} currency must be three capital letters"

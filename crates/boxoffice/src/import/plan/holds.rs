@@ -48,6 +48,7 @@ pub(in crate::import) async fn plan_locks(
                     .filter(|key| !key.is_empty())
                     .unwrap_or_else(|| format!("import-{id}")),
                 booking_id: None,
+                details: Default::default(),
                 created_at,
                 updated_at,
             })
@@ -131,6 +132,7 @@ pub(in crate::import) async fn plan_bookings(
                 status,
                 seat_lock_id: doc.id("seatLockId")?,
                 payment_expires_at: doc.required_date("paymentExpiresAt")?,
+                details: Default::default(),
                 created_at,
                 updated_at,
             })
@@ -214,6 +216,7 @@ pub(in crate::import) async fn plan_bookings(
                     expires_at: booking.payment_expires_at,
                     idempotency_key: format!("import-repair-{}", booking.id),
                     booking_id: Some(booking.id),
+                    details: Default::default(),
                     created_at: booking.created_at,
                     updated_at: booking.updated_at,
                 },

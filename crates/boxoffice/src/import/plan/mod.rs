@@ -202,6 +202,8 @@ pub(super) fn plan_events(
                 // Recomputed from the locks and bookings once they are known.
                 available_seats: total_seats,
                 withheld_seats: 0,
+                seating: None,
+                price: None,
                 created_at,
                 updated_at,
             })

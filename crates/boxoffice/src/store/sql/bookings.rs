@@ -8,6 +8,7 @@ use super::expiry::{expire_booking, release_lock};
 use super::payments::record_payment;
 use super::rows::{booking_columns, lock_columns};
 use super::{Decision, SqlStore, Tx};
+use crate::domain::seating::SeatStatus;
 use crate::domain::{
     Booking, BookingStatus, Confirmation, LockStatus, ObjectId, REFUND_OUTCOME, Reconfirmation,
     Rejection, SeatLock, Timestamp,
@@ -115,8 +116,8 @@ impl SqlStore {
         let booking = lock.booking(booking_id, now, payment_expires_at);
         sqlx::query(
             "INSERT INTO bookings (id, user_id, event_id, seats, status, seat_lock_id, \
-             payment_expires_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+             payment_expires_at, seat_labels, amount, currency, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $10, $11, $8, $8)",
         )
         .bind(booking.id)
         .bind(booking.user_id)
@@ -126,8 +127,14 @@ impl SqlStore {
         .bind(booking.seat_lock_id)
         .bind(booking.payment_expires_at)
         .bind(booking.created_at)
+        .bind(super::seats::labels_json(&booking.details))
+        .bind(booking.details.price.as_ref().map(|p| p.amount))
+        .bind(booking.details.price.as_ref().map(|p| p.currency.clone()))
         .execute(&mut **tx)
         .await?;
+        if booking.details.seat_labels.is_some() {
+            super::seats::follow_lock(tx, lock_id, SeatStatus::PendingPayment).await?;
+        }
         Ok(Ok(ConfirmOutcome {
             booking,
             replayed: false,

@@ -11,7 +11,8 @@ use crate::domain::{
     NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
 };
 use crate::store::{
-    ConfirmOutcome, Expired, FailureScope, Insertion, LockBatch, PoolUsage, Store, StoreResult,
+    ConfirmOutcome, EventSeats, Expired, FailureScope, Insertion, LockBatch, PoolUsage, Store,
+    StoreResult,
 };
 
 #[async_trait]
@@ -74,6 +75,21 @@ impl Store for SqlStore {
     }
     async fn repair_counter(&self, event_id: ObjectId, now: Timestamp) -> StoreResult<Inventory> {
         self.repair_counter_tx(event_id, now).await
+    }
+
+    // seats.rs
+    async fn event_seats(&self, event_id: ObjectId) -> StoreResult<Option<EventSeats>> {
+        self.event_seats_now(event_id).await
+    }
+    async fn block_seats(
+        &self,
+        event_id: ObjectId,
+        labels: Vec<String>,
+        block: bool,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        in_write_tx!(self, |tx| self
+            .block_seats_in(&mut tx, event_id, &labels, block, now))
     }
 
     // holds.rs, locks.rs

@@ -15,8 +15,8 @@ pub(super) async fn insert_event<'c>(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO events (id, name, description, event_date, total_seats, available_seats, \
-         withheld_seats, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT DO NOTHING",
+         withheld_seats, created_at, updated_at, seating_chart, price, currency) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
     )
     .bind(event.id)
     .bind(event.name.clone())
@@ -27,6 +27,14 @@ pub(super) async fn insert_event<'c>(
     .bind(event.withheld_seats)
     .bind(event.created_at)
     .bind(event.updated_at)
+    .bind(
+        event
+            .seating
+            .as_ref()
+            .map(|chart| chart.to_json().to_string()),
+    )
+    .bind(event.price.as_ref().map(|price| price.amount))
+    .bind(event.price.as_ref().map(|price| price.currency.clone()))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -53,9 +61,13 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<Event> {
         let event = event.into_event(ObjectId::generate(), now);
-        // A transaction of its own, so that the request's deadline decides before COMMIT.
+        // One transaction, so that the request's deadline decides before COMMIT, and a seated
+        // event and its seat rows are written together or not at all.
         super::in_write_tx!(self, |tx| async {
             insert_event(&mut *tx, &event).await?;
+            if let Some(chart) = &event.seating {
+                super::seats::insert_seat_rows(&mut tx, event.id, chart).await?;
+            }
             Ok::<Decision<Event>, StoreError>(Ok(event.clone()))
         })
     }
@@ -71,6 +83,16 @@ impl SqlStore {
             return Ok(event_by_id(&mut **tx, id)
                 .await?
                 .ok_or(Rejection::EventNotFound));
+        }
+        if changes.total_seats.is_some() {
+            // A seated event's seats are its chart's (CONTRACT.md, "Reserved seating").
+            match event_by_id(&mut **tx, id).await? {
+                None => return Ok(Err(Rejection::EventNotFound)),
+                Some(event) if event.seating.is_some() => {
+                    return Ok(Err(Rejection::SeatedTotalSeats));
+                }
+                Some(_) => {}
+            }
         }
         // One conditional statement: the seats taken meanwhile are those the database sees,
         // never a count read earlier. Every SET expression reads the row as it was.

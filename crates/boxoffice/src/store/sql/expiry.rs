@@ -1,6 +1,8 @@
 //! Expiry (CONTRACT.md rules 6 and 7): lapsed holds and unpaid bookings become EXPIRED and
 //! their seats go back, exactly once. `release_lock` is the only way seats come back; the
 //! sweeper, a shortage that reclaims lapsed holds, and every release or cancellation use it.
+//! On a seated event the lock's seat rows are freed with it, after the event's counter, so
+//! that every path takes row locks event first, then seats.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ pub(super) fn lapsed_locks(dialect: Dialect) -> (Arc<str>, Arc<str>) {
                  WHERE status = 'ACTIVE' AND booking_id IS NULL AND expires_at <= $1{scope} \
                  ORDER BY expires_at LIMIT $2{{skip_locked}}) \
              AND status = 'ACTIVE' AND booking_id IS NULL \
-             RETURNING event_id, seats"
+             RETURNING id, event_id, seats"
         ))
     };
     (statement(""), statement(" AND event_id = $3"))
@@ -46,8 +48,19 @@ const RELEASE_LOCK: &str = "UPDATE seat_locks SET status = 'EXPIRED', updated_at
      WHERE id = $1 AND status = $2 RETURNING event_id, seats";
 
 /// Seats to give back, by event, in id order so that concurrent sweeps lock rows in the same
-/// order.
-type Credits = BTreeMap<ObjectId, i64>;
+/// order; and the locks whose seat rows (seated events) are freed.
+#[derive(Default)]
+struct Credits {
+    seats: BTreeMap<ObjectId, i64>,
+    locks: Vec<ObjectId>,
+}
+
+impl Credits {
+    fn add(&mut self, lock_id: ObjectId, event_id: ObjectId, seats: i64) {
+        *self.seats.entry(event_id).or_default() += seats;
+        self.locks.push(lock_id);
+    }
+}
 
 impl SqlStore {
     pub(super) async fn expire_lapsed_tx(
@@ -76,7 +89,7 @@ impl SqlStore {
                 &self.sql.lapsed_bookings_of_event,
             ),
         };
-        let mut credits = Credits::new();
+        let mut credits = Credits::default();
         let mut expired = Expired::default();
 
         let lock_ids: Vec<ObjectId> = sqlx::query_scalar(AssertSqlSafe(bookings_sql.clone()))
@@ -90,18 +103,19 @@ impl SqlStore {
             release_into(tx, lock_id, LockStatus::Active, now, &mut credits).await?;
         }
 
-        let released: Vec<(ObjectId, i64)> = sqlx::query_as(AssertSqlSafe(locks_sql.clone()))
-            .bind(now)
-            .bind(limit)
-            .bind(event)
-            .fetch_all(&mut **tx)
-            .await?;
+        let released: Vec<(ObjectId, ObjectId, i64)> =
+            sqlx::query_as(AssertSqlSafe(locks_sql.clone()))
+                .bind(now)
+                .bind(limit)
+                .bind(event)
+                .fetch_all(&mut **tx)
+                .await?;
         expired.locks = released.len() as u64;
-        for (event_id, seats) in released {
-            *credits.entry(event_id).or_default() += seats;
+        for (lock_id, event_id, seats) in released {
+            credits.add(lock_id, event_id, seats);
         }
 
-        expired.seats = credits.values().sum();
+        expired.seats = credits.seats.values().sum();
         credit_events(tx, credits, now).await?;
         Ok(expired)
     }
@@ -123,14 +137,14 @@ async fn release_into(
         .fetch_optional(&mut **tx)
         .await?;
     if let Some((event_id, seats)) = released {
-        *credits.entry(event_id).or_default() += seats;
+        credits.add(lock_id, event_id, seats);
     }
     Ok(released.is_some())
 }
 
-/// Gives seats back to their events.
+/// Gives seats back to their events, then frees the seat rows of the locks.
 async fn credit_events(tx: &mut Tx, credits: Credits, now: Timestamp) -> StoreResult<()> {
-    for (event_id, seats) in credits {
+    for (event_id, seats) in credits.seats {
         sqlx::query(
             "UPDATE events SET available_seats = available_seats + $2, updated_at = $3 \
              WHERE id = $1",
@@ -141,6 +155,7 @@ async fn credit_events(tx: &mut Tx, credits: Credits, now: Timestamp) -> StoreRe
         .execute(&mut **tx)
         .await?;
     }
+    super::seats::free_seats_of_locks(tx, &credits.locks).await?;
     Ok(())
 }
 
@@ -152,7 +167,7 @@ pub(super) async fn release_lock(
     from: LockStatus,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    let mut credits = Credits::new();
+    let mut credits = Credits::default();
     let done = release_into(tx, lock_id, from, now, &mut credits).await?;
     credit_events(tx, credits, now).await?;
     Ok(done)

@@ -14,16 +14,17 @@ use sqlx::AssertSqlSafe;
 
 use super::rows::lock_columns;
 use super::{Decision, SqlStore, Tx};
+use crate::domain::seating::HoldDetails;
 use crate::domain::{
-    Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, SeatLock, Timestamp,
-    decide_lock_batch, granted_seats, short_of_seats,
+    Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, Price, SeatLock,
+    Timestamp, decide_lock_batch, granted_seats, short_of_seats,
 };
 use crate::store::{LockBatch, LockOutcome, StoreError, StoreResult};
 
 /// One transaction's answers, and the seats of lapsed holds it reclaimed.
-type Decided = (Vec<Decision<LockOutcome>>, i64);
+pub(super) type Decided = (Vec<Decision<LockOutcome>>, i64);
 
-/// The most requests one transaction decides. It bounds the statements' parameters (seven
+/// The most requests one transaction decides. It bounds the statements' parameters (eleven
 /// per request in the INSERT; SQLite allows 32766, PostgreSQL 65535) and how long the event
 /// row stays locked.
 pub const LOCK_BATCH_MAX: usize = 256;
@@ -124,10 +125,24 @@ impl SqlStore {
         let stored = stored_locks(tx, requests).await?;
         let (event, user_exists) = event_and_users(tx, requests).await?;
         let facts = LockBatchFacts {
-            event_date: event.map(|event| event.date),
+            event_date: event.as_ref().map(|event| event.date),
             stored,
             user_exists,
         };
+        if event.as_ref().is_some_and(|event| event.seated) {
+            return self.lock_seated_batch_in(tx, requests, facts, now).await;
+        }
+        // General admission: a hold's details are its price, if the event has one.
+        let details: Vec<HoldDetails> = requests
+            .iter()
+            .map(|request| HoldDetails {
+                price: event
+                    .as_ref()
+                    .and_then(|event| event.price.as_ref())
+                    .map(|price| price.times(request.seats)),
+                ..HoldDetails::default()
+            })
+            .collect();
         // First as if seats were plenty. The counter just read is only a hint (PostgreSQL may
         // change it before the UPDATE below): when it shows enough, one conditional statement
         // tries to take every seat at once, and the database decides.
@@ -135,14 +150,16 @@ impl SqlStore {
         let mut reclaimed = 0;
         let wanted = granted_seats(requests, &verdicts);
         let taken = wanted == 0
-            || (event.is_some_and(|event| event.available_seats >= wanted)
+            || (event
+                .as_ref()
+                .is_some_and(|event| event.available_seats >= wanted)
                 && take_seats(tx, event_id, wanted, now).await?);
         if !taken {
             (verdicts, reclaimed) = self
                 .decide_on_locked_counter(tx, requests, &facts, now)
                 .await?;
         }
-        let answers = insert_locks(tx, requests, &verdicts, facts.stored).await?;
+        let answers = insert_locks(tx, requests, &verdicts, facts.stored, &details).await?;
         Ok(Ok((answers, reclaimed)))
     }
 
@@ -191,7 +208,7 @@ impl SqlStore {
 }
 
 /// Takes `seats` from the event if it still has them: one conditional statement.
-async fn take_seats(
+pub(super) async fn take_seats(
     tx: &mut Tx,
     event_id: ObjectId,
     seats: i64,
@@ -245,10 +262,13 @@ async fn stored_locks(tx: &mut Tx, requests: &[LockRequest]) -> StoreResult<Vec<
 }
 
 /// What a batch needs of its event: whether it has started, and (as a hint) its seats.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct EventGlance {
     date: Timestamp,
     available_seats: i64,
+    seated: bool,
+    /// A general-admission event's price per seat.
+    price: Option<Price>,
 }
 
 /// The batch's event, and for each request whether its user exists: one statement, one row
@@ -260,21 +280,37 @@ async fn event_and_users(
 ) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
     let ids = distinct(requests.iter().map(|r| r.user_id));
     let sql = format!(
-        "SELECT e.event_date, e.available_seats, u.id FROM events e \
+        "SELECT e.event_date, e.available_seats, \
+         CAST(CASE WHEN e.seating_chart IS NULL THEN 0 ELSE 1 END AS BIGINT), e.price, \
+         e.currency, u.id FROM events e \
          LEFT JOIN users u ON u.id IN ({}) WHERE e.id = $1",
         placeholders(2, ids.len())
     );
-    let mut query = sqlx::query_as::<_, (Timestamp, i64, Option<ObjectId>)>(AssertSqlSafe(sql))
-        .bind(requests[0].event_id);
+    type Row = (
+        Timestamp,
+        i64,
+        i64,
+        Option<i64>,
+        Option<String>,
+        Option<ObjectId>,
+    );
+    let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(requests[0].event_id);
     for id in ids {
         query = query.bind(id);
     }
     let rows = query.fetch_all(&mut **tx).await?;
-    let event = rows.first().map(|&(date, available_seats, _)| EventGlance {
-        date,
-        available_seats,
-    });
-    let found: HashSet<ObjectId> = rows.into_iter().filter_map(|(_, _, id)| id).collect();
+    let event =
+        rows.first().map(
+            |(date, available_seats, seated, price, currency, _)| EventGlance {
+                date: *date,
+                available_seats: *available_seats,
+                seated: *seated != 0,
+                price: price
+                    .zip(currency.clone())
+                    .map(|(amount, currency)| Price { amount, currency }),
+            },
+        );
+    let found: HashSet<ObjectId> = rows.into_iter().filter_map(|row| row.5).collect();
     let user_exists = requests
         .iter()
         .map(|r| found.contains(&r.user_id))
@@ -282,17 +318,22 @@ async fn event_and_users(
     Ok((event, user_exists))
 }
 
-/// Writes the granted locks in one statement and pairs every request with its answer.
-async fn insert_locks(
+/// Writes the granted locks in one statement and pairs every request with its answer;
+/// `details` are what each request's lock holds, if it is granted.
+pub(super) async fn insert_locks(
     tx: &mut Tx,
     requests: &[LockRequest],
     verdicts: &[LockVerdict],
     stored: Vec<Option<SeatLock>>,
+    details: &[HoldDetails],
 ) -> StoreResult<Vec<Decision<LockOutcome>>> {
     let made: Vec<Option<SeatLock>> = requests
         .iter()
         .zip(verdicts)
-        .map(|(request, verdict)| (*verdict == LockVerdict::Grant).then(|| request.new_lock()))
+        .zip(details)
+        .map(|((request, verdict), details)| {
+            (*verdict == LockVerdict::Grant).then(|| request.new_lock(details.clone()))
+        })
         .collect();
     let mut new: Vec<&SeatLock> = made.iter().flatten().collect();
     if !new.is_empty() {
@@ -301,21 +342,24 @@ async fn insert_locks(
         new.sort_by(|a, b| (a.user_id, &a.idempotency_key).cmp(&(b.user_id, &b.idempotency_key)));
         let mut sql = String::from(
             "INSERT INTO seat_locks (id, event_id, user_id, seats, status, expires_at, \
-             idempotency_key, booking_id, created_at, updated_at) VALUES ",
+             idempotency_key, booking_id, seat_labels, seat_request, next_to_each_other, \
+             amount, currency, created_at, updated_at) VALUES ",
         );
         for i in 0..new.len() {
-            let p = 3 + 6 * i;
+            let p = 3 + 11 * i;
             let comma = if i == 0 { "" } else { ", " };
             let _ = write!(
                 sql,
-                "{comma}(${p}, $1, ${}, ${}, $2, ${}, ${}, NULL, ${}, ${})",
+                "{comma}(${p}, $1, ${}, ${}, $2, ${}, ${}, NULL",
                 p + 1,
                 p + 2,
                 p + 3,
-                p + 4,
-                p + 5,
-                p + 5
+                p + 4
             );
+            for extra in 5..10 {
+                let _ = write!(sql, ", ${}", p + extra);
+            }
+            let _ = write!(sql, ", ${}, ${})", p + 10, p + 10);
         }
         sql.push_str(" ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id");
         let mut query = sqlx::query_scalar::<_, ObjectId>(AssertSqlSafe(sql))
@@ -328,6 +372,11 @@ async fn insert_locks(
                 .bind(lock.seats)
                 .bind(lock.expires_at)
                 .bind(lock.idempotency_key.clone())
+                .bind(super::seats::labels_json(&lock.details))
+                .bind(lock.details.seat_request.clone())
+                .bind(lock.details.next_to_each_other.map(i64::from))
+                .bind(lock.details.price.as_ref().map(|p| p.amount))
+                .bind(lock.details.price.as_ref().map(|p| p.currency.clone()))
                 .bind(lock.created_at);
         }
         let inserted = query.fetch_all(&mut **tx).await?;

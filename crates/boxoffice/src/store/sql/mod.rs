@@ -17,6 +17,7 @@ mod dispatch;
 mod events;
 mod expiry;
 mod holds;
+mod holds_seated;
 mod import;
 mod inventory;
 mod lists;
@@ -24,6 +25,7 @@ mod locks;
 mod logins;
 mod payments;
 mod rows;
+mod seats;
 mod users;
 mod values;
 

@@ -4,6 +4,7 @@
 use super::bookings::change_booking_status;
 use super::expiry::{expire_booking, release_lock};
 use super::{Decision, SqlStore, Tx};
+use crate::domain::seating::SeatStatus;
 use crate::domain::{Booking, LockMove, LockStatus, ObjectId, PaymentForce, Rejection, Timestamp};
 use crate::store::{StoreError, StoreResult};
 
@@ -54,6 +55,9 @@ impl SqlStore {
                 .bind(LockStatus::Active)
                 .execute(&mut **tx)
                 .await?;
+                if booking.details.seat_labels.is_some() {
+                    super::seats::follow_lock(tx, booking.seat_lock_id, SeatStatus::Sold).await?;
+                }
             }
             LockMove::Release => {
                 release_lock(tx, booking.seat_lock_id, LockStatus::Active, now).await?;

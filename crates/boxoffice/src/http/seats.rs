@@ -1,0 +1,223 @@
+//! The seats of a seated event (CONTRACT.md, "Reserved seating"): the seat list with its
+//! counts, the seat map as SVG and as a page that refreshes it, and admin blocking.
+
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ErrorBody;
+use super::seat_views::{SeatChangeView, SeatsView};
+use super::views::{Data, bodies, data};
+use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
+use crate::domain::seating::{SeatStatus, parse_seat_labels};
+use crate::domain::{Rejection, Timestamp};
+use crate::seatmap;
+use crate::store::EventSeats;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(Access::Public.routes(routes!(seats)))
+        .routes(Access::Public.routes(routes!(seat_map_svg)))
+        .routes(Access::Public.routes(routes!(seat_map_page)))
+        .routes(Access::Admin.routes(routes!(block)))
+        .routes(Access::Admin.routes(routes!(unblock)))
+}
+
+const ID: &str = "The event's id";
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SeatParams {
+    /// Only seats in this status: FREE, HELD, PENDING_PAYMENT, SOLD or BLOCKED.
+    status: Option<String>,
+    /// Only seats of this section (its key).
+    section: Option<String>,
+    /// Only seats of this category (its key).
+    category: Option<String>,
+}
+
+/// A seated event and its seats' statuses; 404 or 400 `Event has no seating chart` else.
+async fn seated_event(app: &AppState, id: &str) -> Result<EventSeats, ApiError> {
+    let id = parse_id(id, Rejection::EventNotFound)?;
+    let seats = app
+        .store
+        .event_seats(id)
+        .await?
+        .ok_or(Rejection::EventNotFound)?;
+    if seats.event.seating.is_none() {
+        return Err(Rejection::NoSeatingChart.into());
+    }
+    Ok(seats)
+}
+
+/// Every seat of a seated event in chart order (section, row, number), with its category,
+/// whether it is accessible, and its status; `counts` counts the seats listed by status.
+/// Never says who holds a seat. Public, like the event.
+#[utoipa::path(get, path = "/api/events/{id}/seats", tag = "seats",
+    params(("id" = String, Path, description = ID), SeatParams),
+    responses(
+        (status = 200, description = "The seats", body = Data<SeatsView>),
+        (status = 400, description = "`Event has no seating chart`, or a filter that names \
+            no status, section or category", body = ErrorBody),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
+async fn seats(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    QueryParams(params): QueryParams<SeatParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let EventSeats { event, statuses } = seated_event(&app, &id).await?;
+    let chart = event.seating.as_deref().ok_or(Rejection::NoSeatingChart)?;
+    let status = match params.status.as_deref() {
+        None => None,
+        Some(text) => Some(SeatStatus::parse(text).ok_or_else(|| {
+            Rejection::invalid("status must be one of FREE, HELD, PENDING_PAYMENT, SOLD, BLOCKED")
+        })?),
+    };
+    let section = match params.section.as_deref() {
+        None => None,
+        Some(key) => Some(
+            chart
+                .sections()
+                .iter()
+                .position(|s| s.key == key)
+                .ok_or_else(|| Rejection::invalid("section names no section of this event"))?,
+        ),
+    };
+    let category = match params.category.as_deref() {
+        None => None,
+        Some(key) => Some(
+            chart
+                .categories()
+                .iter()
+                .position(|c| c.key == key)
+                .ok_or_else(|| Rejection::invalid("category names no category of this event"))?,
+        ),
+    };
+    let listed = (0..chart.seat_count()).filter(|&seat| {
+        let row = &chart.rows()[chart.seats()[seat].row as usize];
+        status.is_none_or(|s| statuses[seat] == s)
+            && section.is_none_or(|s| row.section == s)
+            && category.is_none_or(|c| row.category == c)
+    });
+    Ok(data(SeatsView::new(event.id, chart, &statuses, listed)))
+}
+
+/// The seat map, drawn by the server: every seat one shape whose `<title>` is its label,
+/// coloured by status, with row and section names and a legend with the counts. Public.
+#[utoipa::path(get, path = "/api/events/{id}/seatmap.svg", tag = "seats",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The seat map", content_type = "image/svg+xml", body = String),
+        (status = 400, description = "`Event has no seating chart`", body = ErrorBody),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
+async fn seat_map_svg(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+) -> Result<impl IntoResponse, ApiError> {
+    let EventSeats { event, statuses } = seated_event(&app, &id).await?;
+    let chart = event.seating.as_deref().ok_or(Rejection::NoSeatingChart)?;
+    let svg = seatmap::draw_seat_map(chart, &statuses, &event.name);
+    Ok((
+        [(CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))],
+        svg,
+    ))
+}
+
+/// A page with no outside assets that shows the seat map and fetches it again every two
+/// seconds. Public.
+#[utoipa::path(get, path = "/seatmap/{id}", tag = "seats",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        (status = 400, description = "`Event has no seating chart`", body = ErrorBody),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
+async fn seat_map_page(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+) -> Result<impl IntoResponse, ApiError> {
+    let EventSeats { event, .. } = seated_event(&app, &id).await?;
+    // The page's script and style run by a nonce, fresh for each answer; nothing else may.
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("nonce: {e}")))?;
+    let nonce: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let policy = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; \
+         connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+         form-action 'none'"
+    );
+    let policy = HeaderValue::from_str(&policy)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("policy: {e}")))?;
+    let page = seatmap::seat_map_page(&event.id.to_string(), &event.name, &nonce);
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (CONTENT_SECURITY_POLICY, policy),
+        ],
+        page,
+    ))
+}
+
+/// Withholds FREE seats from sale, all or nothing: they move from `availableSeats` to
+/// `withheldSeats`.
+#[utoipa::path(post, path = "/api/events/{id}/seats/block", tag = "seats",
+    params(("id" = String, Path, description = ID)),
+    request_body = bodies::SeatLabelsBody,
+    responses(
+        (status = 200, description = "`{blocked: [labels]}`", body = Data<SeatChangeView>),
+        (status = 400, description = "`Seats not available` (with `unavailable`), \
+            `Unknown seat: <label>`, `Event has no seating chart`, or a bad `seatLabels`",
+            body = ErrorBody),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
+async fn block(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
+    change(&app, &id, &body, true).await
+}
+
+/// Puts BLOCKED seats back on sale, all or nothing.
+#[utoipa::path(post, path = "/api/events/{id}/seats/unblock", tag = "seats",
+    params(("id" = String, Path, description = ID)),
+    request_body = bodies::SeatLabelsBody,
+    responses(
+        (status = 200, description = "`{unblocked: [labels]}`", body = Data<SeatChangeView>),
+        (status = 400, description = "`Seats not available` (with `unavailable`), \
+            `Unknown seat: <label>`, `Event has no seating chart`, or a bad `seatLabels`",
+            body = ErrorBody),
+        (status = 404, description = "`Event not found`", body = ErrorBody),
+    ))]
+async fn unblock(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
+    change(&app, &id, &body, false).await
+}
+
+async fn change(
+    app: &AppState,
+    id: &str,
+    body: &JsonObject,
+    block: bool,
+) -> Result<axum::Json<Data<SeatChangeView>>, ApiError> {
+    let labels = parse_seat_labels(body.0.get("seatLabels").unwrap_or(&serde_json::Value::Null))?;
+    let id = parse_id(id, Rejection::EventNotFound)?;
+    let changed = app
+        .store
+        .block_seats(id, labels, block, Timestamp::now())
+        .await?;
+    Ok(data(SeatChangeView::new(block, changed)))
+}
