@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::domain::Timestamp;
+use crate::domain::{KEPT_FOR_MILLIS, Timestamp};
 use crate::store::{Expired, Store, StoreResult};
 use crate::telemetry;
 
@@ -67,7 +67,21 @@ pub fn report(what: &str, sweep: &Sweep) {
     }
 }
 
-/// Sweeps every `interval` until `stop` turns true.
+/// Forgets the `Idempotency-Key` answers kept for more than 24 hours (CONTRACT.md, "Retrying
+/// any write"); a key older than that is claimed afresh even before it is pruned.
+pub async fn prune_idempotency_keys(store: &dyn Store, now: Timestamp) {
+    let before = now.plus_millis(-KEPT_FOR_MILLIS);
+    match store.prune_idempotency_keys(before).await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "forgot idempotency keys older than 24 hours"),
+        Err(error) => tracing::warn!(
+            error = format!("{error:#}"),
+            "pruning idempotency keys failed"
+        ),
+    }
+}
+
+/// Sweeps (and prunes old idempotency keys) every `interval` until `stop` turns true.
 pub async fn run(store: Arc<dyn Store>, interval: Duration, mut stop: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -81,5 +95,6 @@ pub async fn run(store: Arc<dyn Store>, interval: Duration, mut stop: watch::Rec
             // The database may be down for a while; the next tick tries again.
             Err(error) => tracing::warn!(error = format!("{error:#}"), "sweep failed"),
         }
+        prune_idempotency_keys(store.as_ref(), Timestamp::now()).await;
     }
 }

@@ -4,6 +4,7 @@ mod booking;
 mod confirmation;
 mod event;
 mod id;
+mod idempotency;
 mod inventory;
 mod lifetimes;
 mod listing;
@@ -21,6 +22,9 @@ pub use booking::{Booking, BookingStatus, Cancellation};
 pub use confirmation::{Confirmation, Reconfirmation};
 pub use event::{Event, EventChanges, Field, NewEvent};
 pub use id::ObjectId;
+pub use idempotency::{
+    IdempotencyKey, KEPT_FOR_MILLIS, KeptAnswer, KeyClaim, Repeat, StoredKey, request_fingerprint,
+};
 pub use inventory::{Inventory, SeatRows, SeatUse};
 pub use lifetimes::Lifetimes;
 pub use listing::{BookingQuery, Cursor, EventQuery, Page};

@@ -24,6 +24,14 @@ pub enum Rejection {
     EventStarted,
     #[error("idempotencyKey was already used with a different request")]
     IdempotencyKeyReused,
+    /// The `Idempotency-Key` header of another request (method, path or body).
+    #[error("Idempotency-Key was already used with a different request")]
+    IdempotencyHeaderReused,
+    /// The first request with this `Idempotency-Key` is still running.
+    #[error("A request with this Idempotency-Key is in progress")]
+    IdempotencyInProgress,
+    #[error("Idempotency-Key must equal idempotencyKey")]
+    IdempotencyKeysDiffer,
     #[error("INVALID_OR_EXPIRED_LOCK")]
     InvalidOrExpiredLock,
     #[error("Payment not allowed in {0} state")]
@@ -65,7 +73,9 @@ impl Rejection {
             Self::EmailTaken => "EMAIL_TAKEN",
             Self::NotEnoughSeats => "NOT_ENOUGH_SEATS",
             Self::EventStarted => "EVENT_STARTED",
-            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::IdempotencyKeyReused | Self::IdempotencyHeaderReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
+            Self::IdempotencyKeysDiffer => "VALIDATION_FAILED",
             Self::InvalidOrExpiredLock => "INVALID_OR_EXPIRED_LOCK",
             Self::PaymentNotAllowed(_) => "PAYMENT_NOT_ALLOWED",
             Self::CancellationNotAllowed(_) => "CANCELLATION_NOT_ALLOWED",

@@ -99,8 +99,10 @@ fn rejection_status(rejection: &Rejection) -> StatusCode {
         | R::LockNotFound
         | R::BookingNotFound
         | R::InvalidOrExpiredLock => StatusCode::NOT_FOUND,
-        R::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+        R::IdempotencyKeyReused | R::IdempotencyHeaderReused => StatusCode::UNPROCESSABLE_ENTITY,
+        R::IdempotencyInProgress => StatusCode::CONFLICT,
         R::Invalid(_)
+        | R::IdempotencyKeysDiffer
         | R::EmailTaken
         | R::NotEnoughSeats
         | R::EventStarted
@@ -185,6 +187,9 @@ impl IntoResponse for ApiError {
                 retry_after_seconds,
             } => {
                 headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+            }
+            Self::Rejected(Rejection::IdempotencyInProgress) => {
+                headers.insert(RETRY_AFTER, HeaderValue::from(1));
             }
             // RFC 6750: a 401 names the scheme it wants, and says why a token failed.
             Self::Unauthenticated => {

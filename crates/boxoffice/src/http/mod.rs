@@ -6,6 +6,7 @@ mod bookings;
 mod error;
 mod events;
 mod health;
+mod idempotency;
 mod json;
 mod locks;
 mod login;
@@ -33,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use access::{Access, Authenticator};
 pub use error::ApiError;
+pub use idempotency::IDEMPOTENCY_KEY;
 pub use json::JsonObject;
 pub use path::PathId;
 pub use protection::ClientAddress;
@@ -99,6 +101,11 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let authenticator = state.auth.clone();
     let (api, spec) = api().split_for_parts();
     let router = api
+        // Every write route (not the fallbacks): the `Idempotency-Key` header.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::keep_answers,
+        ))
         .merge(openapi::docs_routes(&openapi::finish(spec)))
         .fallback(async || ApiError::RouteNotFound)
         .method_not_allowed_fallback(async || ApiError::MethodNotAllowed)

@@ -103,6 +103,12 @@ pub fn base() -> Spec {
 pub fn finish(mut spec: Spec) -> Spec {
     for (path, item) in spec.paths.paths.iter_mut() {
         let is_health = path.starts_with("/health");
+        for operation in [&mut item.post, &mut item.patch, &mut item.delete]
+            .into_iter()
+            .filter_map(Option::as_mut)
+        {
+            super::idempotency::describe(operation, path);
+        }
         for operation in operations_mut(item) {
             add_common_answers(operation, is_health);
         }
@@ -200,7 +206,7 @@ fn add_common_answers(operation: &mut Operation, is_health: bool) {
 }
 
 /// An error answer with the error envelope, unless the operation already describes `status`.
-fn add_answer(operation: &mut Operation, status: StatusCode, description: &str) {
+pub(super) fn add_answer(operation: &mut Operation, status: StatusCode, description: &str) {
     operation
         .responses
         .responses

@@ -13,12 +13,13 @@ use async_trait::async_trait;
 
 use crate::domain::seating::SeatStatus;
 use crate::domain::{
-    Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, LockExtension, LockRequest,
-    NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
+    Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, KeptAnswer, KeyClaim,
+    LockExtension, LockRequest, NewEvent, NewUser, ObjectId, Page, PaymentForce, Repeat, SeatLock,
+    Timestamp, User,
 };
 
 pub use error::StoreError;
-pub use sql::{Dialect, LOCK_BATCH_MAX, PoolSettings, SqlStore};
+pub use sql::{Dialect, LOCK_BATCH_MAX, PoolSettings, SqlStore, UnitOfWork};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -209,6 +210,27 @@ pub trait Store: Send + Sync + 'static {
     /// Expires, in one transaction, up to `limit` lapsed plain locks and `limit` lapsed unpaid
     /// bookings (with their locks), and gives their seats back (rule 7).
     async fn expire_lapsed(&self, now: Timestamp, limit: i64) -> StoreResult<Expired>;
+
+    // Idempotency keys of the `Idempotency-Key` header (`sql/idempotency.rs`; CONTRACT.md,
+    // "Retrying any write").
+
+    /// Claims `claim.key` for the request it describes (`None`), or says what the key already
+    /// holds: the kept answer to replay, another request's key, or a first use still running.
+    async fn claim_idempotency_key(&self, claim: &KeyClaim) -> StoreResult<Option<Repeat>>;
+    /// Completes the claim with `answer` in the transaction of `unit` (the request's change,
+    /// if it made one) and commits the two together; [`StoreError::TimedOut`] and nothing
+    /// committed if the request's deadline has passed or the claim is no longer this run's.
+    async fn keep_answer(
+        &self,
+        unit: &UnitOfWork,
+        claim: &KeyClaim,
+        answer: &KeptAnswer,
+    ) -> StoreResult<()>;
+    /// Rolls `unit` back and gives the claim up (an answer that is not kept: nothing changed).
+    async fn release_idempotency_key(&self, unit: &UnitOfWork, claim: &KeyClaim)
+    -> StoreResult<()>;
+    /// Forgets the keys first used before `before` (kept 24 hours); how many.
+    async fn prune_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64>;
 
     // Rows that come with their own ids (`sql/import.rs`): one transaction per call, each row
     // inserted unless a row with its id (or another unique key) is already there.

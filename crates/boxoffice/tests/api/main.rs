@@ -19,6 +19,7 @@ mod expiry;
 mod hold_changes;
 mod honest_timeouts;
 mod idempotency;
+mod idempotency_header;
 mod import_mongo;
 mod json_everywhere;
 mod jwt_flow;

@@ -7,12 +7,13 @@ use sqlx::{AnyPool, Executor as _};
 use super::{Dialect, SqlStore, in_write_tx, lists};
 use super::{bookings, events, locks};
 use crate::domain::{
-    Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, LockExtension, LockRequest,
-    NewEvent, NewUser, ObjectId, Page, PaymentForce, SeatLock, Timestamp, User,
+    Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, KeptAnswer, KeyClaim,
+    LockExtension, LockRequest, NewEvent, NewUser, ObjectId, Page, PaymentForce, Repeat, SeatLock,
+    Timestamp, User,
 };
 use crate::store::{
     ConfirmOutcome, EventSeats, Expired, FailureScope, Insertion, LockBatch, PoolUsage, Store,
-    StoreResult,
+    StoreResult, UnitOfWork,
 };
 
 #[async_trait]
@@ -146,6 +147,29 @@ impl Store for SqlStore {
     // expiry.rs
     async fn expire_lapsed(&self, now: Timestamp, limit: i64) -> StoreResult<Expired> {
         self.expire_lapsed_tx(now, limit).await
+    }
+
+    // idempotency.rs
+    async fn claim_idempotency_key(&self, claim: &KeyClaim) -> StoreResult<Option<Repeat>> {
+        self.claim_key(claim).await
+    }
+    async fn keep_answer(
+        &self,
+        unit: &UnitOfWork,
+        claim: &KeyClaim,
+        answer: &KeptAnswer,
+    ) -> StoreResult<()> {
+        self.keep_answer_in_unit(unit, claim, answer).await
+    }
+    async fn release_idempotency_key(
+        &self,
+        unit: &UnitOfWork,
+        claim: &KeyClaim,
+    ) -> StoreResult<()> {
+        self.release_key(unit, claim).await
+    }
+    async fn prune_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        self.prune_keys(before).await
     }
 
     // import.rs

@@ -18,6 +18,7 @@ mod events;
 mod expiry;
 mod holds;
 mod holds_seated;
+mod idempotency;
 mod import;
 mod inventory;
 mod lists;
@@ -26,11 +27,13 @@ mod logins;
 mod payments;
 mod rows;
 mod seats;
+mod unit_of_work;
 mod users;
 mod values;
 
 pub use dialect::{Dialect, PoolSettings};
 pub use holds::LOCK_BATCH_MAX;
+pub use unit_of_work::UnitOfWork;
 
 use super::{StoreError, StoreResult};
 use crate::domain::Rejection;
@@ -56,27 +59,42 @@ const MAX_ATTEMPTS: u32 = 8;
 /// [`StoreError::TimedOut`]; once the COMMIT has begun, it is waited for, however long it takes.
 macro_rules! in_write_tx {
     ($store:expr, |$tx:ident| $work:expr) => {{
+        // A request that keeps its answer (an `Idempotency-Key`) opened a unit of work: join
+        // its transaction, which its opener commits with the answer.
+        let unit = $crate::store::UnitOfWork::current();
         let mut attempt = 1;
         loop {
             if !$crate::deadline::may_begin() {
                 break Err($crate::store::StoreError::TimedOut);
             }
-            let mut $tx = $store
-                .writer
-                .begin_with($store.dialect.begin_write())
-                .await?;
-            let result = match $work.await {
-                Ok(decision) if $crate::deadline::may_commit() => $tx
-                    .commit()
-                    .await
-                    .map_err($crate::store::StoreError::from)
-                    .map(|()| decision),
-                Ok(_) => {
-                    // Too late: nothing of it may stand. A failed ROLLBACK still commits
-                    // nothing (the connection is closed, and the server rolls back).
-                    let _ = $tx.rollback().await;
-                    Err($crate::store::StoreError::TimedOut)
+            let joined = unit.as_ref().and_then($crate::store::UnitOfWork::take);
+            let mut $tx = match joined {
+                Some(tx) => tx,
+                None => {
+                    $store
+                        .writer
+                        .begin_with($store.dialect.begin_write())
+                        .await?
                 }
+            };
+            let result = match $work.await {
+                Ok(decision) => match &unit {
+                    Some(unit) => {
+                        unit.put($tx);
+                        Ok(decision)
+                    }
+                    None if $crate::deadline::may_commit() => $tx
+                        .commit()
+                        .await
+                        .map_err($crate::store::StoreError::from)
+                        .map(|()| decision),
+                    None => {
+                        // Too late: nothing of it may stand. A failed ROLLBACK still commits
+                        // nothing (the connection is closed, and the server rolls back).
+                        let _ = $tx.rollback().await;
+                        Err($crate::store::StoreError::TimedOut)
+                    }
+                },
                 Err(error) => Err(error),
             };
             if let Some(answer) = $store.after_attempt(result, &mut attempt).await {
