@@ -5,14 +5,14 @@
 //! The statements are set-based, so a batch costs as many round trips as one request: one
 //! lookup of the idempotency keys, one of the event with the users, one conditional UPDATE of
 //! the counter for every seat granted, one multi-row INSERT (and BEGIN and COMMIT). Round trips
-//! are what a batch costs on PostgreSQL, more than rows.
+//! are what a batch costs on PostgreSQL, more than rows; and each statement has one text
+//! whatever the batch size (`batch_sql.rs`), so it is prepared once per connection.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
 use sqlx::AssertSqlSafe;
 
-use super::rows::lock_columns;
+use super::batch_sql::{self, BatchStatements};
 use super::{Decision, SqlStore, Tx};
 use crate::domain::seating::HoldDetails;
 use crate::domain::{
@@ -122,8 +122,9 @@ impl SqlStore {
         };
         let event_id = first.event_id;
         let now = requests.iter().map(|r| r.now).max().unwrap_or(first.now);
-        let stored = stored_locks(tx, requests).await?;
-        let (event, user_exists) = event_and_users(tx, requests).await?;
+        let sql = &self.sql.batch;
+        let stored = stored_locks(tx, sql, requests).await?;
+        let (event, user_exists) = event_and_users(tx, sql, requests).await?;
         let facts = LockBatchFacts {
             event_date: event.as_ref().map(|event| event.date),
             stored,
@@ -159,7 +160,7 @@ impl SqlStore {
                 .decide_on_locked_counter(tx, requests, &facts, now)
                 .await?;
         }
-        let answers = insert_locks(tx, requests, &verdicts, facts.stored, &details).await?;
+        let answers = insert_locks(tx, sql, requests, &verdicts, facts.stored, &details).await?;
         Ok(Ok((answers, reclaimed)))
     }
 
@@ -227,37 +228,31 @@ pub(super) async fn take_seats(
 }
 
 /// For each request, the lock stored under its `(user, idempotency key)`, in one statement.
-async fn stored_locks(tx: &mut Tx, requests: &[LockRequest]) -> StoreResult<Vec<Option<SeatLock>>> {
+async fn stored_locks(
+    tx: &mut Tx,
+    sql: &BatchStatements,
+    requests: &[LockRequest],
+) -> StoreResult<Vec<Option<SeatLock>>> {
     let keys: Vec<(ObjectId, &str)> = distinct(
         requests
             .iter()
             .map(|r| (r.user_id, r.idempotency_key.as_str())),
     );
-    let mut sql = String::from(concat!(
-        "SELECT ",
-        lock_columns!(),
-        " FROM seat_locks WHERE "
-    ));
-    for i in 0..keys.len() {
-        let or = if i == 0 { "" } else { " OR " };
-        let _ = write!(
-            sql,
-            "{or}(user_id = ${} AND idempotency_key = ${})",
-            2 * i + 1,
-            2 * i + 2
-        );
-    }
-    let mut query = sqlx::query_as::<_, SeatLock>(AssertSqlSafe(sql));
-    for (user_id, key) in keys {
-        query = query.bind(user_id).bind(key.to_owned());
-    }
-    let mut found: HashMap<(ObjectId, String), SeatLock> = HashMap::new();
-    for lock in query.fetch_all(&mut **tx).await? {
-        found.insert((lock.user_id, lock.idempotency_key.clone()), lock);
-    }
+    let found: Vec<SeatLock> = sqlx::query_as(AssertSqlSafe(sql.stored_locks.clone()))
+        .bind(batch_sql::key_pairs(&keys))
+        .fetch_all(&mut **tx)
+        .await?;
+    let found: HashMap<(ObjectId, &str), &SeatLock> = found
+        .iter()
+        .map(|lock| ((lock.user_id, lock.idempotency_key.as_str()), lock))
+        .collect();
     Ok(requests
         .iter()
-        .map(|r| found.get(&(r.user_id, r.idempotency_key.clone())).cloned())
+        .map(|r| {
+            found
+                .get(&(r.user_id, r.idempotency_key.as_str()))
+                .map(|&lock| lock.clone())
+        })
         .collect())
 }
 
@@ -276,16 +271,10 @@ struct EventGlance {
 /// users exist does not matter (a missing event is the first thing a request is told).
 async fn event_and_users(
     tx: &mut Tx,
+    sql: &BatchStatements,
     requests: &[LockRequest],
 ) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
     let ids = distinct(requests.iter().map(|r| r.user_id));
-    let sql = format!(
-        "SELECT e.event_date, e.available_seats, \
-         CAST(CASE WHEN e.seating_chart IS NULL THEN 0 ELSE 1 END AS BIGINT), e.price, \
-         e.currency, u.id FROM events e \
-         LEFT JOIN users u ON u.id IN ({}) WHERE e.id = $1",
-        placeholders(2, ids.len())
-    );
     type Row = (
         Timestamp,
         i64,
@@ -294,11 +283,11 @@ async fn event_and_users(
         Option<String>,
         Option<ObjectId>,
     );
-    let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(requests[0].event_id);
-    for id in ids {
-        query = query.bind(id);
-    }
-    let rows = query.fetch_all(&mut **tx).await?;
+    let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql.event_and_users.clone()))
+        .bind(requests[0].event_id)
+        .bind(batch_sql::user_ids(&ids))
+        .fetch_all(&mut **tx)
+        .await?;
     let event =
         rows.first().map(
             |(date, available_seats, seated, price, currency, _)| EventGlance {
@@ -322,6 +311,7 @@ async fn event_and_users(
 /// `details` are what each request's lock holds, if it is granted.
 pub(super) async fn insert_locks(
     tx: &mut Tx,
+    sql: &BatchStatements,
     requests: &[LockRequest],
     verdicts: &[LockVerdict],
     stored: Vec<Option<SeatLock>>,
@@ -340,46 +330,12 @@ pub(super) async fn insert_locks(
         // Every transaction inserts keys in the same order, so that two batches with keys in
         // common wait for each other instead of deadlocking.
         new.sort_by(|a, b| (a.user_id, &a.idempotency_key).cmp(&(b.user_id, &b.idempotency_key)));
-        let mut sql = String::from(
-            "INSERT INTO seat_locks (id, event_id, user_id, seats, status, expires_at, \
-             idempotency_key, booking_id, seat_labels, seat_request, next_to_each_other, \
-             amount, currency, created_at, updated_at) VALUES ",
-        );
-        for i in 0..new.len() {
-            let p = 3 + 11 * i;
-            let comma = if i == 0 { "" } else { ", " };
-            let _ = write!(
-                sql,
-                "{comma}(${p}, $1, ${}, ${}, $2, ${}, ${}, NULL",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4
-            );
-            for extra in 5..10 {
-                let _ = write!(sql, ", ${}", p + extra);
-            }
-            let _ = write!(sql, ", ${}, ${})", p + 10, p + 10);
-        }
-        sql.push_str(" ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id");
-        let mut query = sqlx::query_scalar::<_, ObjectId>(AssertSqlSafe(sql))
+        let inserted: Vec<ObjectId> = sqlx::query_scalar(AssertSqlSafe(sql.insert_locks.clone()))
             .bind(requests[0].event_id)
-            .bind(LockStatus::Active);
-        for lock in &new {
-            query = query
-                .bind(lock.id)
-                .bind(lock.user_id)
-                .bind(lock.seats)
-                .bind(lock.expires_at)
-                .bind(lock.idempotency_key.clone())
-                .bind(super::seats::labels_json(&lock.details))
-                .bind(lock.details.seat_request.clone())
-                .bind(lock.details.next_to_each_other.map(i64::from))
-                .bind(lock.details.price.as_ref().map(|p| p.amount))
-                .bind(lock.details.price.as_ref().map(|p| p.currency.clone()))
-                .bind(lock.created_at);
-        }
-        let inserted = query.fetch_all(&mut **tx).await?;
+            .bind(LockStatus::Active)
+            .bind(batch_sql::lock_rows(&new))
+            .fetch_all(&mut **tx)
+            .await?;
         if inserted.len() != new.len() {
             // A simultaneous request with one of these keys committed first (on another
             // instance, or for another event). Undo everything and run the batch again: the
@@ -407,14 +363,6 @@ pub(super) async fn insert_locks(
 fn distinct<T: Eq + std::hash::Hash + Copy>(values: impl Iterator<Item = T>) -> Vec<T> {
     let mut seen = HashSet::new();
     values.filter(|value| seen.insert(*value)).collect()
-}
-
-/// `$first, $first+1, …`, `count` of them.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn missing_answer() -> StoreError {
