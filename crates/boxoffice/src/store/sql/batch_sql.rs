@@ -10,8 +10,8 @@
 //! databases read, so the two dialects differ only in the unpacking function.
 //!
 //! The idempotency look-up probes the `(user_id, idempotency_key)` unique index once per key
-//! (a LATERAL subquery on PostgreSQL, a join driven by the JSON rows on SQLite): a plan that
-//! does not depend on statistics. The earlier `(user_id = $1 AND idempotency_key = $2) OR …`
+//! (a LATERAL subquery with LIMIT 1 on PostgreSQL, a join driven by the JSON rows on SQLite):
+//! a plan that does not depend on statistics. The earlier `(user_id = $1 AND idempotency_key = $2) OR …`
 //! was planned, before PostgreSQL's first ANALYZE of `seat_locks`, as a scan of every lock of
 //! the users named (15 ms per batch at 15,000 holds).
 
@@ -46,9 +46,12 @@ impl BatchStatements {
         let on_conflict = " ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id";
         match dialect {
             Dialect::Postgres => Self {
+                // `LIMIT 1` keeps the subquery a per-key probe: without it PostgreSQL may
+                // flatten it into a hash join over all of `seat_locks`, which a plan made
+                // while the table was small (and then cached) keeps choosing as it grows.
                 stored_locks: "SELECT l.* FROM json_array_elements($1::json) AS k(pair) \
                      CROSS JOIN LATERAL (SELECT * FROM seat_locks \
-                       WHERE user_id = k.pair->>0 AND idempotency_key = k.pair->>1) AS l"
+                       WHERE user_id = k.pair->>0 AND idempotency_key = k.pair->>1 LIMIT 1) AS l"
                     .into(),
                 event_and_users: format!(
                     "{event}(SELECT json_array_elements_text($2::json)) WHERE e.id = $1"

@@ -3,12 +3,14 @@
 //! (the rules themselves are in `domain::lock_batch`). A single request is a batch of one.
 //!
 //! The statements are set-based, so a batch costs as many round trips as one request: one
-//! lookup of the idempotency keys, one of the event with the users, one conditional UPDATE of
+//! lookup of the idempotency keys (only when an answer may depend on it; see
+//! `lock_event_batch_in`), one of the event with the users, one conditional UPDATE of
 //! the counter for every seat granted, one multi-row INSERT (and BEGIN and COMMIT). Round trips
 //! are what a batch costs on PostgreSQL, more than rows; and each statement has one text
 //! whatever the batch size (`batch_sql.rs`), so it is prepared once per connection.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::AssertSqlSafe;
 
@@ -109,13 +111,26 @@ impl SqlStore {
 
     /// The batch's transaction, run again from the start after a conflict.
     async fn lock_event_batch_tx(&self, requests: &[LockRequest]) -> StoreResult<Decided> {
-        super::in_write_tx!(self, |tx| self.lock_event_batch_in(&mut tx, requests))
+        // Not at first; from the attempt after one whose INSERT met a stored key, yes.
+        let look_up = AtomicBool::new(false);
+        super::in_write_tx!(self, |tx| self
+            .lock_event_batch_in(&mut tx, requests, &look_up))
     }
 
+    /// The batch's decisions and writes, in one transaction.
+    ///
+    /// The idempotency keys are looked up only when an answer may depend on them. A batch in
+    /// which every request is granted as new, and whose INSERT finds every key free, had no
+    /// stored key (the unique index says so as it inserts), so its look-up would have found
+    /// nothing: that is the hot path, and it skips the statement. Any refusal might instead
+    /// have been a replay or a 422, so a batch that refuses something looks the keys up and
+    /// decides again; one whose INSERT meets a stored key is run again from the start, with
+    /// the look-up (`look_up`).
     async fn lock_event_batch_in(
         &self,
         tx: &mut Tx,
         requests: &[LockRequest],
+        look_up: &AtomicBool,
     ) -> StoreResult<Decision<Decided>> {
         let Some(first) = requests.first() else {
             return Ok(Ok((Vec::new(), 0)));
@@ -123,14 +138,18 @@ impl SqlStore {
         let event_id = first.event_id;
         let now = requests.iter().map(|r| r.now).max().unwrap_or(first.now);
         let sql = &self.sql.batch;
-        let stored = stored_locks(tx, sql, requests).await?;
         let (event, user_exists) = event_and_users(tx, sql, requests).await?;
-        let facts = LockBatchFacts {
+        let mut facts = LockBatchFacts {
             event_date: event.as_ref().map(|event| event.date),
-            stored,
+            stored: vec![None; requests.len()],
             user_exists,
         };
-        if event.as_ref().is_some_and(|event| event.seated) {
+        let seated = event.as_ref().is_some_and(|event| event.seated);
+        if seated || look_up.load(Ordering::Relaxed) {
+            facts.stored = stored_locks(tx, sql, requests).await?;
+        }
+        if seated {
+            // Seated batches always look their keys up: a replay names its seats.
             return self.lock_seated_batch_in(tx, requests, facts, now).await;
         }
         // General admission: a hold's details are its price, if the event has one.
@@ -148,6 +167,12 @@ impl SqlStore {
         // change it before the UPDATE below): when it shows enough, one conditional statement
         // tries to take every seat at once, and the database decides.
         let mut verdicts = decide_lock_batch(requests, &facts, i64::MAX);
+        if verdicts.iter().any(|v| matches!(v, LockVerdict::Refuse(_)))
+            && !look_up.swap(true, Ordering::Relaxed)
+        {
+            facts.stored = stored_locks(tx, sql, requests).await?;
+            verdicts = decide_lock_batch(requests, &facts, i64::MAX);
+        }
         let mut reclaimed = 0;
         let wanted = granted_seats(requests, &verdicts);
         let taken = wanted == 0
@@ -156,11 +181,22 @@ impl SqlStore {
                 .is_some_and(|event| event.available_seats >= wanted)
                 && take_seats(tx, event_id, wanted, now).await?);
         if !taken {
+            // Some will be refused for want of seats: first, which keys were stored.
+            if !look_up.swap(true, Ordering::Relaxed) {
+                facts.stored = stored_locks(tx, sql, requests).await?;
+            }
             (verdicts, reclaimed) = self
                 .decide_on_locked_counter(tx, requests, &facts, now)
                 .await?;
         }
-        let answers = insert_locks(tx, sql, requests, &verdicts, facts.stored, &details).await?;
+        let answers = match insert_locks(tx, sql, requests, &verdicts, facts.stored, &details).await
+        {
+            Err(StoreError::Conflict(cause)) => {
+                look_up.store(true, Ordering::Relaxed);
+                return Err(StoreError::Conflict(cause));
+            }
+            answers => answers?,
+        };
         Ok(Ok((answers, reclaimed)))
     }
 
@@ -337,9 +373,10 @@ pub(super) async fn insert_locks(
             .fetch_all(&mut **tx)
             .await?;
         if inserted.len() != new.len() {
-            // A simultaneous request with one of these keys committed first (on another
-            // instance, or for another event). Undo everything and run the batch again: the
-            // next attempt finds that lock and replays it.
+            // One of these keys is taken: by an earlier request (its look-up was skipped), or
+            // by a simultaneous one that committed first (on another instance, or for another
+            // event). Undo everything and run the batch again: the next attempt looks the
+            // keys up, finds that lock and replays it.
             return Err(StoreError::Conflict(None));
         }
     }
