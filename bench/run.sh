@@ -10,8 +10,12 @@
 #   bench/run.sh sqlite            # one backend
 #   DURATION=5 CLIENTS="16 64" bench/run.sh postgres
 #
+# PostgreSQL: unless PGPORT is given, the script starts a throwaway cluster of its own with
+# fsync and synchronous_commit ON (a durable database, as in production; bench/durable-pg.sh)
+# and removes it afterwards; PG_DURABLE=off gives the fsync=off figure, labelled as such.
+#
 # Environment: DURATION (10 s per run), CLIENTS ("1 16 64 256"), FLASH_CLIENTS ("64 256"),
-# FLASH_SEATS (5000), PORT (3480), PGHOST/PGPORT/PGUSER (127.0.0.1, 55432, postgres),
+# FLASH_SEATS (5000), PORT (3480), PGHOST/PGPORT/PGUSER (an existing cluster, used as is),
 # DATABASE_MAX_CONNECTIONS (the server's default, 16), OUT (bench/results/<time>).
 # Each run's JSON report, the server logs, CPU snapshots (cpu-*.txt) and the pgbench output land in OUT;
 # the summary is printed at the end and written to OUT/summary.md.
@@ -32,10 +36,15 @@ flash_clients="${FLASH_CLIENTS:-64 256}"
 flash_seats="${FLASH_SEATS:-5000}"
 port="${PORT:-3480}"
 url="http://127.0.0.1:$port"
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-55432}" PGUSER="${PGUSER:-postgres}"
 out="${OUT:-$root/bench/results/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$out"
 echo "results in $out"
+stop_pg_cluster() { :; }
+if [[ " $backends " == *" postgres "* && -z ${PGPORT:-} ]]; then
+  # shellcheck source=durable-pg.sh
+  source "$root/bench/durable-pg.sh"
+fi
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-55432}" PGUSER="${PGUSER:-postgres}"
 
 server_pid=""
 stop_server() {
@@ -45,7 +54,7 @@ stop_server() {
     server_pid=""
   fi
 }
-trap stop_server EXIT
+trap 'stop_server; stop_pg_cluster' EXIT
 
 start_server() { # backend
   local database_url
@@ -57,6 +66,7 @@ start_server() { # backend
     postgres)
       PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists boxoffice_bench_run
       createdb boxoffice_bench_run
+      psql -d boxoffice_bench_run -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" 2>/dev/null || true
       database_url="postgres://$PGUSER@$PGHOST:$PGPORT/boxoffice_bench_run"
       ;;
   esac
@@ -134,13 +144,28 @@ cpu_snapshot() { # name, backend
   cpu_pid=$!
 }
 
+# Where PostgreSQL's time went in a run: pg_stat_statements (when the cluster has it), the
+# statements of our database by total execution time, with calls, mean time and rows.
+pg_statements_reset() { psql -d boxoffice_bench_run -qAtc 'SELECT pg_stat_statements_reset()' >/dev/null 2>&1 || true; }
+pg_statements() { # name
+  psql -d boxoffice_bench_run -P pager=off -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+      round(mean_exec_time::numeric, 3) AS mean_ms, round(total_plan_time::numeric, 1) AS plan_ms, rows,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'boxoffice_bench_run')
+    ORDER BY total_exec_time DESC LIMIT 15" >"$out/pg-statements-$1.txt" 2>&1 || true
+  psql -d postgres -Atc "SELECT 'fsync=' || current_setting('fsync') || ' synchronous_commit=' ||
+    current_setting('synchronous_commit')" >>"$out/pg-statements-$1.txt" 2>&1 || true
+}
+
 for backend in $backends; do
   start_server "$backend"
   for c in $clients; do
     bench "$backend-health-c$c" --scenario health --clients "$c"
+    [[ $backend == postgres ]] && pg_statements_reset
     cpu_snapshot "$backend-hot-lock-c$c" "$backend"
     bench "$backend-hot-lock-c$c" --scenario hot-lock --clients "$c"
     wait "$cpu_pid"
+    [[ $backend == postgres ]] && pg_statements "$backend-hot-lock-c$c"
     if [[ $backend == postgres ]]; then
       # The database alone, right after the server's run at the same client count.
       echo "$(date +%T) load $(cut -d' ' -f1-3 /proc/loadavg)  pgbench-c$c" | tee -a "$out/load.txt"

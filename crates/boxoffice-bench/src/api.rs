@@ -231,6 +231,17 @@ pub async fn lock_one_seat(io: &mut Io, event: usize, user: usize, want_id: bool
     let started = Instant::now();
     let (reply, latency) = io.send(Method::POST, "/api/locks", Some(body)).await;
     let (outcome, lock) = match &reply {
+        Ok(r) if r.status == 201 && r.replayed => {
+            // A repeat of an earlier key: no new seat was taken.
+            io.recorder.replayed += 1;
+            (
+                Outcome::Failed {
+                    status: 201,
+                    message: "Idempotent-Replayed: an idempotency key was sent twice".to_owned(),
+                },
+                Lock::Failed,
+            )
+        }
         Ok(r) if r.status == 201 => {
             let id = if want_id {
                 expect_id(r, 201, |e: Envelope<WithId>| e.data.id)

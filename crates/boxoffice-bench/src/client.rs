@@ -75,6 +75,15 @@ impl Target {
 pub struct Reply {
     pub status: u16,
     pub body: Bytes,
+    /// The answer carried `Idempotent-Replayed: true`: it repeats an earlier request's.
+    pub replayed: bool,
+}
+
+/// Whether a response's headers mark it as a replay.
+fn replayed(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get("idempotent-replayed")
+        .is_some_and(|value| value.as_bytes() == b"true")
 }
 
 /// Builds clients for the tasks; one per task.
@@ -166,8 +175,13 @@ impl Client {
                 }
                 let response = request.send().await.map_err(|e| describe_reqwest(&e))?;
                 let status = response.status().as_u16();
+                let replayed = replayed(response.headers());
                 let body = response.bytes().await.map_err(|e| describe_reqwest(&e))?;
-                Ok(Reply { status, body })
+                Ok(Reply {
+                    status,
+                    body,
+                    replayed,
+                })
             }
         }
     }
@@ -245,13 +259,18 @@ impl HyperConnection {
                 .await
                 .map_err(|_| "connection error".to_owned())?;
             let status = response.status().as_u16();
+            let replayed = replayed(response.headers());
             let body = response
                 .into_body()
                 .collect()
                 .await
                 .map_err(|_| "body read failed".to_owned())?
                 .to_bytes();
-            Ok(Reply { status, body })
+            Ok(Reply {
+                status,
+                body,
+                replayed,
+            })
         };
         let result = match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,

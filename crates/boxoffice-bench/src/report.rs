@@ -33,6 +33,8 @@ pub struct Report {
     pub holds_per_s: f64,
     pub refusals: u64,
     pub failures: u64,
+    /// Lock answers marked `Idempotent-Replayed: true` (must be 0: every key is new).
+    pub replayed: u64,
     /// When the last hold was granted, if the event sold out.
     pub sold_out_after_s: Option<f64>,
     pub operations: Vec<OperationReport>,
@@ -120,7 +122,8 @@ impl Report {
             .first_refusal
             .and(recorder.last_hold)
             .map(|at| at.as_secs_f64());
-        let check_passed = info.checks.iter().all(|c| c.verdict == Verdict::Ok);
+        let check_passed =
+            recorder.replayed == 0 && info.checks.iter().all(|c| c.verdict == Verdict::Ok);
         Self {
             label: info.label,
             scenario: info.scenario,
@@ -140,6 +143,7 @@ impl Report {
             holds_per_s: rate(holds),
             refusals,
             failures,
+            replayed: recorder.replayed,
             sold_out_after_s,
             operations,
             errors,
@@ -182,8 +186,8 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "holds    {:>10} {:>12.1}/s   refusals {}   failures {}",
-            self.holds, self.holds_per_s, self.refusals, self.failures
+            "holds    {:>10} {:>12.1}/s   refusals {}   failures {}   replayed {}",
+            self.holds, self.holds_per_s, self.refusals, self.failures, self.replayed
         );
         if let Some(at) = self.sold_out_after_s {
             let _ = writeln!(out, "sold out after {at:.3} s (last hold granted)");
@@ -368,7 +372,7 @@ mod tests {
             "boxoffice-bench [sqlite c=64]: flash-sale against http://127.0.0.1:3000 (hyper client, 64 clients, 64 users)",
             "ran 2.00 s of 10 s (ended: all clients refused)",
             "requests        102         51.0/s",
-            "holds           100         50.0/s   refusals 1   failures 1",
+            "holds           100         50.0/s   refusals 1   failures 1   replayed 0",
             "sold out after 1.500 s (last hold granted)",
             "operation    outcome      count      per s    p50 ms    p90 ms    p99 ms    max ms",
             "lock         ok             100       50.0     50.02     90.05     99.01    100.03",

@@ -85,6 +85,9 @@ pub struct Recorder {
     /// Since the run started: the last successful hold and the first sold-out refusal.
     pub last_hold: Option<Duration>,
     pub first_refusal: Option<Duration>,
+    /// Lock answers marked `Idempotent-Replayed: true`. Every key the bench sends is new, so
+    /// any replay means keys collided and the holds/s would count repeats: it must stay 0.
+    pub replayed: u64,
 }
 
 impl Recorder {
@@ -136,6 +139,7 @@ impl Recorder {
                 .expect("histograms with equal bounds merge");
             mine.failed += stats.failed;
         }
+        self.replayed += other.replayed;
         for (key, count) in other.errors {
             *self.errors.entry(key).or_default() += count;
         }

@@ -95,27 +95,7 @@ impl SeatLock {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(millis: i64) -> Timestamp {
-        Timestamp::from_millis(millis)
-    }
-
-    fn lock(status: LockStatus, booking_id: Option<ObjectId>, expires_at: i64) -> SeatLock {
-        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
-        SeatLock {
-            id,
-            event_id: id,
-            user_id: id,
-            seats: 2,
-            status,
-            expires_at: at(expires_at),
-            idempotency_key: "k".to_owned(),
-            booking_id,
-            details: Default::default(),
-            created_at: at(0),
-            updated_at: at(0),
-        }
-    }
+    use crate::domain::fixtures::{at, lock};
 
     #[test]
     fn a_lock_yields_one_booking_replayed_while_it_awaits_payment() {

@@ -124,31 +124,16 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Timestamp;
+    use crate::domain::fixtures::{id, lock};
 
     #[test]
     fn each_seat_is_counted_once() {
-        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
-        let at = Timestamp::from_millis(0);
-        let lock = |status, booking_id| SeatLock {
-            id,
-            event_id: id,
-            user_id: id,
-            seats: 2,
-            status,
-            expires_at: at,
-            idempotency_key: "k".to_owned(),
-            booking_id,
-            details: Default::default(),
-            created_at: at,
-            updated_at: at,
-        };
+        let id = id();
         assert_eq!(
-            SeatUse::of_lock(&lock(LockStatus::Active, None)),
-            Some(SeatUse::Held)
+            SeatUse::of_lock(&lock(LockStatus::Active, Some(id), 0)),
+            None
         );
-        assert_eq!(SeatUse::of_lock(&lock(LockStatus::Active, Some(id))), None);
-        assert_eq!(SeatUse::of_lock(&lock(LockStatus::Consumed, None)), None);
+        assert_eq!(SeatUse::of_lock(&lock(LockStatus::Consumed, None, 0)), None);
 
         let mut inventory = Inventory::new(id, 10, 3, 1);
         inventory.count(SeatUse::Held, 2);

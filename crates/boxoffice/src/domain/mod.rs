@@ -3,6 +3,8 @@
 mod booking;
 mod confirmation;
 mod event;
+#[cfg(test)]
+mod fixtures;
 mod id;
 mod idempotency;
 mod inventory;

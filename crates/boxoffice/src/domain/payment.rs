@@ -107,23 +107,7 @@ impl Booking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ObjectId;
-
-    fn booking(status: BookingStatus, payment_expires_at: i64) -> Booking {
-        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
-        Booking {
-            id,
-            user_id: id,
-            event_id: id,
-            seats: 2,
-            status,
-            seat_lock_id: id,
-            payment_expires_at: Timestamp::from_millis(payment_expires_at),
-            details: Default::default(),
-            created_at: Timestamp::from_millis(0),
-            updated_at: Timestamp::from_millis(0),
-        }
-    }
+    use crate::domain::fixtures::booking;
 
     #[test]
     fn each_outcome_makes_its_transition() {

@@ -29,6 +29,34 @@ pub(super) async fn booking_by_id<'c>(
     .await?)
 }
 
+/// Writes a booking row as given; false if its id or its lock is already taken (imports run
+/// twice; a lock yields at most one booking).
+pub(super) async fn insert_booking<'c>(
+    db: impl Executor<'c, Database = sqlx::Any>,
+    booking: &Booking,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO bookings (id, user_id, event_id, seats, status, seat_lock_id, \
+         payment_expires_at, seat_labels, amount, currency, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+    )
+    .bind(booking.id)
+    .bind(booking.user_id)
+    .bind(booking.event_id)
+    .bind(booking.seats)
+    .bind(booking.status)
+    .bind(booking.seat_lock_id)
+    .bind(booking.payment_expires_at)
+    .bind(super::seats::labels_json(&booking.details))
+    .bind(booking.details.price.as_ref().map(|p| p.amount))
+    .bind(booking.details.price.as_ref().map(|p| p.currency.clone()))
+    .bind(booking.created_at)
+    .bind(booking.updated_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Moves a booking from one status to another; false if it was no longer in `from`.
 pub(super) async fn change_booking_status(
     tx: &mut Tx,
@@ -50,19 +78,27 @@ pub(super) async fn change_booking_status(
 }
 
 impl SqlStore {
-    /// A booking, locked until the transaction ends (PostgreSQL) or under the write lock
-    /// (SQLite): payments and cancellations of one booking take turns.
-    pub(super) async fn booking_for_update(
+    /// A booking about to change, locked until the transaction ends (PostgreSQL) or under the
+    /// write lock (SQLite), so that payments and cancellations of one booking take turns. A
+    /// pending one whose payment window has closed is expired on the spot first (rule 4); the
+    /// booking is returned as read, and the domain counts it as EXPIRED.
+    pub(super) async fn booking_for_change(
         &self,
         tx: &mut Tx,
         booking_id: ObjectId,
+        now: Timestamp,
     ) -> StoreResult<Option<Booking>> {
-        Ok(
+        let booking: Option<Booking> =
             sqlx::query_as(AssertSqlSafe(self.sql.booking_for_update.clone()))
                 .bind(booking_id)
                 .fetch_optional(&mut **tx)
-                .await?,
-        )
+                .await?;
+        if let Some(booking) = &booking
+            && booking.payment_window_closed(now)
+        {
+            expire_booking(tx, booking, now).await?;
+        }
+        Ok(booking)
     }
 
     pub(super) async fn confirm_booking_in(
@@ -114,24 +150,12 @@ impl SqlStore {
             return Err(StoreError::Conflict(None));
         };
         let booking = lock.booking(booking_id, now, payment_expires_at);
-        sqlx::query(
-            "INSERT INTO bookings (id, user_id, event_id, seats, status, seat_lock_id, \
-             payment_expires_at, seat_labels, amount, currency, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $10, $11, $8, $8)",
-        )
-        .bind(booking.id)
-        .bind(booking.user_id)
-        .bind(booking.event_id)
-        .bind(booking.seats)
-        .bind(booking.status)
-        .bind(booking.seat_lock_id)
-        .bind(booking.payment_expires_at)
-        .bind(booking.created_at)
-        .bind(super::seats::labels_json(&booking.details))
-        .bind(booking.details.price.as_ref().map(|p| p.amount))
-        .bind(booking.details.price.as_ref().map(|p| p.currency.clone()))
-        .execute(&mut **tx)
-        .await?;
+        if !insert_booking(&mut **tx, &booking).await? {
+            // The claim above made this lock ours: no other booking can name it.
+            return Err(StoreError::corrupt(format!(
+                "lock {lock_id} already has a booking"
+            )));
+        }
         if booking.details.seat_labels.is_some() {
             super::seats::follow_lock(tx, lock_id, SeatStatus::PendingPayment).await?;
         }
@@ -149,12 +173,9 @@ impl SqlStore {
     ) -> StoreResult<Decision<Booking>> {
         // Locked (PostgreSQL) or under the write lock (SQLite): a payment of the same booking
         // waits for this transaction, and then finds it CANCELLED.
-        let Some(booking) = self.booking_for_update(tx, booking_id).await? else {
+        let Some(booking) = self.booking_for_change(tx, booking_id, now).await? else {
             return Ok(Err(Rejection::BookingNotFound));
         };
-        if booking.payment_window_closed(now) {
-            expire_booking(tx, &booking, now).await?;
-        }
         let Some(event) = super::events::event_by_id(&mut **tx, booking.event_id).await? else {
             return Err(StoreError::corrupt(format!(
                 "booking {} names a missing event",

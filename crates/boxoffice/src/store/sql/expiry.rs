@@ -17,14 +17,15 @@ use crate::store::{Expired, StoreResult};
 /// $3 = event. PostgreSQL skips rows another sweeper holds.
 pub(super) fn lapsed_locks(dialect: Dialect) -> (Arc<str>, Arc<str>) {
     let statement = |scope: &str| {
-        dialect.statement(&format!(
-            "UPDATE seat_locks SET status = 'EXPIRED', updated_at = $1 \
-             WHERE id IN (SELECT id FROM seat_locks \
-                 WHERE status = 'ACTIVE' AND booking_id IS NULL AND expires_at <= $1{scope} \
-                 ORDER BY expires_at LIMIT $2{{skip_locked}}) \
-             AND status = 'ACTIVE' AND booking_id IS NULL \
-             RETURNING id, event_id, seats"
-        ))
+        lapsed_rows(
+            dialect,
+            "seat_locks",
+            &format!(
+                "status = 'ACTIVE' AND booking_id IS NULL AND expires_at <= $1{scope} \
+                 ORDER BY expires_at"
+            ),
+            "id, event_id, seats",
+        )
     };
     (statement(""), statement(" AND event_id = $3"))
 }
@@ -32,16 +33,40 @@ pub(super) fn lapsed_locks(dialect: Dialect) -> (Arc<str>, Arc<str>) {
 /// The same for unpaid bookings past their window; returns their locks.
 pub(super) fn lapsed_bookings(dialect: Dialect) -> (Arc<str>, Arc<str>) {
     let statement = |scope: &str| {
-        dialect.statement(&format!(
-            "UPDATE bookings SET status = 'EXPIRED', updated_at = $1 \
-             WHERE id IN (SELECT id FROM bookings \
-                 WHERE status = 'PAYMENT_PENDING' AND payment_expires_at <= $1{scope} \
-                 ORDER BY payment_expires_at LIMIT $2{{skip_locked}}) \
-             AND status = 'PAYMENT_PENDING' \
-             RETURNING seat_lock_id"
-        ))
+        lapsed_rows(
+            dialect,
+            "bookings",
+            &format!(
+                "status = 'PAYMENT_PENDING' AND payment_expires_at <= $1{scope} \
+                 ORDER BY payment_expires_at"
+            ),
+            "seat_lock_id",
+        )
     };
     (statement(""), statement(" AND event_id = $3"))
+}
+
+/// `UPDATE table SET status = 'EXPIRED'` for at most $2 rows that `lapsed` selects.
+///
+/// On PostgreSQL the rows are chosen and locked (`FOR UPDATE SKIP LOCKED`, which re-checks
+/// them) in an `ARRAY(…)` subquery and updated by primary key. Written as `id IN (SELECT …)
+/// AND <lapsed again>`, PostgreSQL planned the outer scan on the partial index of lapsing
+/// rows and walked every ACTIVE hold (22 ms a sweep at 27,000 holds, finding none). On SQLite
+/// the statement runs whole under the write lock, and the condition is simply repeated.
+fn lapsed_rows(dialect: Dialect, table: &str, lapsed: &str, returning: &str) -> Arc<str> {
+    let condition = lapsed.split(" ORDER BY").next().unwrap_or(lapsed);
+    let rows = match dialect {
+        Dialect::Postgres => format!(
+            "id = ANY(ARRAY(SELECT id FROM {table} WHERE {lapsed} LIMIT $2 FOR UPDATE SKIP LOCKED))"
+        ),
+        Dialect::Sqlite => {
+            format!("id IN (SELECT id FROM {table} WHERE {lapsed} LIMIT $2) AND {condition}")
+        }
+    };
+    format!(
+        "UPDATE {table} SET status = 'EXPIRED', updated_at = $1 WHERE {rows} RETURNING {returning}"
+    )
+    .into()
 }
 
 const RELEASE_LOCK: &str = "UPDATE seat_locks SET status = 'EXPIRED', updated_at = $3 \

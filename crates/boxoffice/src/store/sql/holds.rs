@@ -3,16 +3,18 @@
 //! (the rules themselves are in `domain::lock_batch`). A single request is a batch of one.
 //!
 //! The statements are set-based, so a batch costs as many round trips as one request: one
-//! lookup of the idempotency keys, one of the event with the users, one conditional UPDATE of
+//! lookup of the idempotency keys (only when an answer may depend on it; see
+//! `lock_event_batch_in`), one of the event with the users, one conditional UPDATE of
 //! the counter for every seat granted, one multi-row INSERT (and BEGIN and COMMIT). Round trips
-//! are what a batch costs on PostgreSQL, more than rows.
+//! are what a batch costs on PostgreSQL, more than rows; and each statement has one text
+//! whatever the batch size (`batch_sql.rs`), so it is prepared once per connection.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::AssertSqlSafe;
 
-use super::rows::lock_columns;
+use super::batch_sql::{self, BatchStatements};
 use super::{Decision, SqlStore, Tx};
 use crate::domain::seating::HoldDetails;
 use crate::domain::{
@@ -109,27 +111,45 @@ impl SqlStore {
 
     /// The batch's transaction, run again from the start after a conflict.
     async fn lock_event_batch_tx(&self, requests: &[LockRequest]) -> StoreResult<Decided> {
-        super::in_write_tx!(self, |tx| self.lock_event_batch_in(&mut tx, requests))
+        // Not at first; from the attempt after one whose INSERT met a stored key, yes.
+        let look_up = AtomicBool::new(false);
+        super::in_write_tx!(self, |tx| self
+            .lock_event_batch_in(&mut tx, requests, &look_up))
     }
 
+    /// The batch's decisions and writes, in one transaction.
+    ///
+    /// The idempotency keys are looked up only when an answer may depend on them. A batch in
+    /// which every request is granted as new, and whose INSERT finds every key free, had no
+    /// stored key (the unique index says so as it inserts), so its look-up would have found
+    /// nothing: that is the hot path, and it skips the statement. Any refusal might instead
+    /// have been a replay or a 422, so a batch that refuses something looks the keys up and
+    /// decides again; one whose INSERT meets a stored key is run again from the start, with
+    /// the look-up (`look_up`).
     async fn lock_event_batch_in(
         &self,
         tx: &mut Tx,
         requests: &[LockRequest],
+        look_up: &AtomicBool,
     ) -> StoreResult<Decision<Decided>> {
         let Some(first) = requests.first() else {
             return Ok(Ok((Vec::new(), 0)));
         };
         let event_id = first.event_id;
         let now = requests.iter().map(|r| r.now).max().unwrap_or(first.now);
-        let stored = stored_locks(tx, requests).await?;
-        let (event, user_exists) = event_and_users(tx, requests).await?;
-        let facts = LockBatchFacts {
+        let sql = &self.sql.batch;
+        let (event, user_exists) = event_and_users(tx, sql, requests).await?;
+        let mut facts = LockBatchFacts {
             event_date: event.as_ref().map(|event| event.date),
-            stored,
+            stored: vec![None; requests.len()],
             user_exists,
         };
-        if event.as_ref().is_some_and(|event| event.seated) {
+        let seated = event.as_ref().is_some_and(|event| event.seated);
+        if seated || look_up.load(Ordering::Relaxed) {
+            facts.stored = stored_locks(tx, sql, requests).await?;
+        }
+        if seated {
+            // Seated batches always look their keys up: a replay names its seats.
             return self.lock_seated_batch_in(tx, requests, facts, now).await;
         }
         // General admission: a hold's details are its price, if the event has one.
@@ -147,6 +167,12 @@ impl SqlStore {
         // change it before the UPDATE below): when it shows enough, one conditional statement
         // tries to take every seat at once, and the database decides.
         let mut verdicts = decide_lock_batch(requests, &facts, i64::MAX);
+        if verdicts.iter().any(|v| matches!(v, LockVerdict::Refuse(_)))
+            && !look_up.swap(true, Ordering::Relaxed)
+        {
+            facts.stored = stored_locks(tx, sql, requests).await?;
+            verdicts = decide_lock_batch(requests, &facts, i64::MAX);
+        }
         let mut reclaimed = 0;
         let wanted = granted_seats(requests, &verdicts);
         let taken = wanted == 0
@@ -155,11 +181,22 @@ impl SqlStore {
                 .is_some_and(|event| event.available_seats >= wanted)
                 && take_seats(tx, event_id, wanted, now).await?);
         if !taken {
+            // Some will be refused for want of seats: first, which keys were stored.
+            if !look_up.swap(true, Ordering::Relaxed) {
+                facts.stored = stored_locks(tx, sql, requests).await?;
+            }
             (verdicts, reclaimed) = self
                 .decide_on_locked_counter(tx, requests, &facts, now)
                 .await?;
         }
-        let answers = insert_locks(tx, requests, &verdicts, facts.stored, &details).await?;
+        let answers = match insert_locks(tx, sql, requests, &verdicts, facts.stored, &details).await
+        {
+            Err(StoreError::Conflict(cause)) => {
+                look_up.store(true, Ordering::Relaxed);
+                return Err(StoreError::Conflict(cause));
+            }
+            answers => answers?,
+        };
         Ok(Ok((answers, reclaimed)))
     }
 
@@ -227,37 +264,31 @@ pub(super) async fn take_seats(
 }
 
 /// For each request, the lock stored under its `(user, idempotency key)`, in one statement.
-async fn stored_locks(tx: &mut Tx, requests: &[LockRequest]) -> StoreResult<Vec<Option<SeatLock>>> {
+async fn stored_locks(
+    tx: &mut Tx,
+    sql: &BatchStatements,
+    requests: &[LockRequest],
+) -> StoreResult<Vec<Option<SeatLock>>> {
     let keys: Vec<(ObjectId, &str)> = distinct(
         requests
             .iter()
             .map(|r| (r.user_id, r.idempotency_key.as_str())),
     );
-    let mut sql = String::from(concat!(
-        "SELECT ",
-        lock_columns!(),
-        " FROM seat_locks WHERE "
-    ));
-    for i in 0..keys.len() {
-        let or = if i == 0 { "" } else { " OR " };
-        let _ = write!(
-            sql,
-            "{or}(user_id = ${} AND idempotency_key = ${})",
-            2 * i + 1,
-            2 * i + 2
-        );
-    }
-    let mut query = sqlx::query_as::<_, SeatLock>(AssertSqlSafe(sql));
-    for (user_id, key) in keys {
-        query = query.bind(user_id).bind(key.to_owned());
-    }
-    let mut found: HashMap<(ObjectId, String), SeatLock> = HashMap::new();
-    for lock in query.fetch_all(&mut **tx).await? {
-        found.insert((lock.user_id, lock.idempotency_key.clone()), lock);
-    }
+    let found: Vec<SeatLock> = sqlx::query_as(AssertSqlSafe(sql.stored_locks.clone()))
+        .bind(batch_sql::key_pairs(&keys))
+        .fetch_all(&mut **tx)
+        .await?;
+    let found: HashMap<(ObjectId, &str), &SeatLock> = found
+        .iter()
+        .map(|lock| ((lock.user_id, lock.idempotency_key.as_str()), lock))
+        .collect();
     Ok(requests
         .iter()
-        .map(|r| found.get(&(r.user_id, r.idempotency_key.clone())).cloned())
+        .map(|r| {
+            found
+                .get(&(r.user_id, r.idempotency_key.as_str()))
+                .map(|&lock| lock.clone())
+        })
         .collect())
 }
 
@@ -276,16 +307,10 @@ struct EventGlance {
 /// users exist does not matter (a missing event is the first thing a request is told).
 async fn event_and_users(
     tx: &mut Tx,
+    sql: &BatchStatements,
     requests: &[LockRequest],
 ) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
     let ids = distinct(requests.iter().map(|r| r.user_id));
-    let sql = format!(
-        "SELECT e.event_date, e.available_seats, \
-         CAST(CASE WHEN e.seating_chart IS NULL THEN 0 ELSE 1 END AS BIGINT), e.price, \
-         e.currency, u.id FROM events e \
-         LEFT JOIN users u ON u.id IN ({}) WHERE e.id = $1",
-        placeholders(2, ids.len())
-    );
     type Row = (
         Timestamp,
         i64,
@@ -294,11 +319,11 @@ async fn event_and_users(
         Option<String>,
         Option<ObjectId>,
     );
-    let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(requests[0].event_id);
-    for id in ids {
-        query = query.bind(id);
-    }
-    let rows = query.fetch_all(&mut **tx).await?;
+    let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql.event_and_users.clone()))
+        .bind(requests[0].event_id)
+        .bind(batch_sql::user_ids(&ids))
+        .fetch_all(&mut **tx)
+        .await?;
     let event =
         rows.first().map(
             |(date, available_seats, seated, price, currency, _)| EventGlance {
@@ -322,6 +347,7 @@ async fn event_and_users(
 /// `details` are what each request's lock holds, if it is granted.
 pub(super) async fn insert_locks(
     tx: &mut Tx,
+    sql: &BatchStatements,
     requests: &[LockRequest],
     verdicts: &[LockVerdict],
     stored: Vec<Option<SeatLock>>,
@@ -340,50 +366,17 @@ pub(super) async fn insert_locks(
         // Every transaction inserts keys in the same order, so that two batches with keys in
         // common wait for each other instead of deadlocking.
         new.sort_by(|a, b| (a.user_id, &a.idempotency_key).cmp(&(b.user_id, &b.idempotency_key)));
-        let mut sql = String::from(
-            "INSERT INTO seat_locks (id, event_id, user_id, seats, status, expires_at, \
-             idempotency_key, booking_id, seat_labels, seat_request, next_to_each_other, \
-             amount, currency, created_at, updated_at) VALUES ",
-        );
-        for i in 0..new.len() {
-            let p = 3 + 11 * i;
-            let comma = if i == 0 { "" } else { ", " };
-            let _ = write!(
-                sql,
-                "{comma}(${p}, $1, ${}, ${}, $2, ${}, ${}, NULL",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4
-            );
-            for extra in 5..10 {
-                let _ = write!(sql, ", ${}", p + extra);
-            }
-            let _ = write!(sql, ", ${}, ${})", p + 10, p + 10);
-        }
-        sql.push_str(" ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id");
-        let mut query = sqlx::query_scalar::<_, ObjectId>(AssertSqlSafe(sql))
+        let inserted: Vec<ObjectId> = sqlx::query_scalar(AssertSqlSafe(sql.insert_locks.clone()))
             .bind(requests[0].event_id)
-            .bind(LockStatus::Active);
-        for lock in &new {
-            query = query
-                .bind(lock.id)
-                .bind(lock.user_id)
-                .bind(lock.seats)
-                .bind(lock.expires_at)
-                .bind(lock.idempotency_key.clone())
-                .bind(super::seats::labels_json(&lock.details))
-                .bind(lock.details.seat_request.clone())
-                .bind(lock.details.next_to_each_other.map(i64::from))
-                .bind(lock.details.price.as_ref().map(|p| p.amount))
-                .bind(lock.details.price.as_ref().map(|p| p.currency.clone()))
-                .bind(lock.created_at);
-        }
-        let inserted = query.fetch_all(&mut **tx).await?;
+            .bind(LockStatus::Active)
+            .bind(batch_sql::lock_rows(&new))
+            .fetch_all(&mut **tx)
+            .await?;
         if inserted.len() != new.len() {
-            // A simultaneous request with one of these keys committed first (on another
-            // instance, or for another event). Undo everything and run the batch again: the
-            // next attempt finds that lock and replays it.
+            // One of these keys is taken: by an earlier request (its look-up was skipped), or
+            // by a simultaneous one that committed first (on another instance, or for another
+            // event). Undo everything and run the batch again: the next attempt looks the
+            // keys up, finds that lock and replays it.
             return Err(StoreError::Conflict(None));
         }
     }
@@ -407,14 +400,6 @@ pub(super) async fn insert_locks(
 fn distinct<T: Eq + std::hash::Hash + Copy>(values: impl Iterator<Item = T>) -> Vec<T> {
     let mut seen = HashSet::new();
     values.filter(|value| seen.insert(*value)).collect()
-}
-
-/// `$first, $first+1, …`, `count` of them.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn missing_answer() -> StoreError {

@@ -73,7 +73,15 @@ impl SqlStore {
                 None => HoldDetails::default(),
             })
             .collect();
-        let answers = insert_locks(tx, requests, &verdicts, facts.stored, &details).await?;
+        let answers = insert_locks(
+            tx,
+            &self.sql.batch,
+            requests,
+            &verdicts,
+            facts.stored,
+            &details,
+        )
+        .await?;
         // The seat rows name their locks, so they are written once the locks exist.
         let holds: Vec<(ObjectId, &[usize])> = verdicts
             .iter()

@@ -113,23 +113,7 @@ impl SqlStore {
         let mut tx = self.begin_import().await?;
         let mut outcomes = Vec::with_capacity(bookings.len());
         for booking in bookings {
-            let done = sqlx::query(
-                "INSERT INTO bookings (id, user_id, event_id, seats, status, seat_lock_id, \
-                 payment_expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-            )
-            .bind(booking.id)
-            .bind(booking.user_id)
-            .bind(booking.event_id)
-            .bind(booking.seats)
-            .bind(booking.status)
-            .bind(booking.seat_lock_id)
-            .bind(booking.payment_expires_at)
-            .bind(booking.created_at)
-            .bind(booking.updated_at)
-            .execute(&mut *tx)
-            .await?;
-            let inserted = done.rows_affected() == 1;
+            let inserted = super::bookings::insert_booking(&mut *tx, booking).await?;
             outcomes.push(classify(&mut tx, "bookings", booking.id, inserted).await?);
         }
         tx.commit().await?;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use sqlx::{Any, AnyPool, Transaction};
 
+mod batch_sql;
 mod bookings;
 mod dialect;
 mod dispatch;
@@ -122,6 +123,7 @@ struct Statements {
     event_for_update: Arc<str>,
     lock_for_update: Arc<str>,
     inventory: inventory::Statements,
+    batch: batch_sql::BatchStatements,
 }
 
 impl Statements {
@@ -149,6 +151,7 @@ impl Statements {
                 " FROM seat_locks WHERE id = $1{for_update}"
             )),
             inventory: inventory::Statements::new(),
+            batch: batch_sql::BatchStatements::new(dialect),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (`Booking::settlement`); this writes it, with the attempt, in one transaction.
 
 use super::bookings::change_booking_status;
-use super::expiry::{expire_booking, release_lock};
+use super::expiry::release_lock;
 use super::{Decision, SqlStore, Tx};
 use crate::domain::seating::SeatStatus;
 use crate::domain::{Booking, LockMove, LockStatus, ObjectId, PaymentForce, Rejection, Timestamp};
@@ -16,13 +16,10 @@ impl SqlStore {
         force: PaymentForce,
         now: Timestamp,
     ) -> StoreResult<Decision<Booking>> {
-        let Some(booking) = self.booking_for_update(tx, booking_id).await? else {
+        // A lapsed one is expired on the spot, then refused as EXPIRED (rule 4).
+        let Some(booking) = self.booking_for_change(tx, booking_id, now).await? else {
             return Ok(Err(Rejection::BookingNotFound));
         };
-        if booking.payment_window_closed(now) {
-            // Rule 4: expired on the spot, then refused as EXPIRED.
-            expire_booking(tx, &booking, now).await?;
-        }
         let Some(event) = super::events::event_by_id(&mut **tx, booking.event_id).await? else {
             return Err(StoreError::corrupt(format!(
                 "booking {} names a missing event",
