@@ -45,6 +45,10 @@ pub enum ApiError {
     RateLimited { retry_after_seconds: u64 },
     #[error("Service temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// The database connection was lost while the change was being committed: it may or may
+    /// not have been made (CONTRACT.md rule 8). Retrying with the same idempotency key is safe.
+    #[error("The outcome of this request is unknown; retry it with the same idempotency key")]
+    OutcomeUnknown(#[source] anyhow::Error),
     #[error("Internal server error")]
     Internal(#[source] anyhow::Error),
 }
@@ -58,7 +62,9 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Timeout | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout | Self::Unavailable(_) | Self::OutcomeUnknown(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Unauthenticated | Self::InvalidToken | Self::InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
@@ -86,6 +92,7 @@ impl ApiError {
             Self::TooManyLoginAttempts { .. } => "TOO_MANY_LOGIN_ATTEMPTS",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "UNAVAILABLE",
+            Self::OutcomeUnknown(_) => "OUTCOME_UNKNOWN",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -123,6 +130,7 @@ impl From<StoreError> for ApiError {
         match error.into_rejection() {
             Ok(rejection) => Self::Rejected(rejection),
             Err(error) if error.timed_out() => Self::Timeout,
+            Err(error @ StoreError::OutcomeUnknown(_)) => Self::OutcomeUnknown(error.into()),
             Err(error) if error.is_transient() => Self::Unavailable(error.into()),
             Err(error) => Self::Internal(error.into()),
         }
@@ -165,6 +173,12 @@ impl IntoResponse for ApiError {
             }
             Self::Unavailable(cause) => {
                 tracing::warn!(error = format!("{cause:#}"), "database unavailable");
+            }
+            Self::OutcomeUnknown(cause) => {
+                tracing::warn!(
+                    error = format!("{cause:#}"),
+                    "connection lost during commit"
+                );
             }
             _ => {}
         }

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use super::failover;
 use crate::domain::Rejection;
 
 /// Cheap to clone (the causes are shared), so that one failed transaction that answered many
@@ -20,6 +21,11 @@ pub enum StoreError {
     /// nothing changed (CONTRACT.md rule 8).
     #[error("the request's deadline passed before its commit")]
     TimedOut,
+    /// The connection was lost while COMMIT was in flight: the change may or may not have been
+    /// made, and no one can tell (CONTRACT.md rule 8). A retry with the same idempotency key
+    /// is safe.
+    #[error("connection lost during commit")]
+    OutcomeUnknown(#[source] Arc<sqlx::Error>),
     #[error("database error")]
     Internal(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -27,19 +33,19 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         use sqlx::Error as E;
+        // A dead, restarting or demoted leader is not a bug: the database is unavailable here
+        // for now (see failover.rs).
+        if failover::lost_connection(&error) || failover::not_the_leader(&error) {
+            return Self::Unavailable(Arc::new(error));
+        }
         match &error {
-            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
-                Self::Unavailable(Arc::new(error))
-            }
+            E::PoolTimedOut | E::PoolClosed => Self::Unavailable(Arc::new(error)),
             E::Database(db) => match db.code().as_deref() {
                 // serialization_failure, deadlock_detected
                 Some("40001" | "40P01") => Self::Conflict(Some(Arc::new(error))),
-                // SQLITE_BUSY after the busy timeout; admin shutdown, crash shutdown, cannot
-                // connect now; connection exceptions
-                Some("5" | "517" | "57P01" | "57P02" | "57P03") => {
-                    Self::Unavailable(Arc::new(error))
-                }
-                Some(code) if code.starts_with("08") => Self::Unavailable(Arc::new(error)),
+                // SQLITE_BUSY after the busy timeout; too_many_connections (a new leader still
+                // full of its former clients, or an undersized max_connections)
+                Some("5" | "517" | "53300") => Self::Unavailable(Arc::new(error)),
                 _ => Self::Internal(Arc::new(error)),
             },
             _ => Self::Internal(Arc::new(error)),
@@ -72,6 +78,17 @@ impl StoreError {
     /// Whether the request's deadline passed before anything was committed for it.
     pub fn timed_out(&self) -> bool {
         matches!(self, Self::TimedOut)
+    }
+
+    /// The error of a COMMIT: a connection lost while it was in flight leaves the outcome
+    /// unknown (rule 8); anything else is classified as any other error (a serialization
+    /// failure at commit, say, rolled the transaction back).
+    pub fn from_commit(error: sqlx::Error) -> Self {
+        if failover::lost_connection(&error) {
+            Self::OutcomeUnknown(Arc::new(error))
+        } else {
+            Self::from(error)
+        }
     }
 
     pub fn corrupt(what: impl std::fmt::Display) -> Self {

@@ -7,6 +7,7 @@
 //! the sweeper, `check`, the importer) uses it through this trait.
 
 mod error;
+mod failover;
 mod sql;
 
 use async_trait::async_trait;

@@ -9,6 +9,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor as _};
 
+use crate::store::failover;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -58,7 +60,7 @@ impl Dialect {
                 Pools { writer, reader }
             }
             Self::Postgres => {
-                let pool = AnyPoolOptions::new()
+                let pool = failover::leader_only(AnyPoolOptions::new())
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
                     .connect(url)

@@ -133,7 +133,8 @@ impl SqlStore {
             let _ = tx.rollback().await;
             return Err(StoreError::TimedOut);
         }
-        tx.commit().await?;
+        // A connection lost during this COMMIT leaves the change and its kept answer unknown.
+        tx.commit().await.map_err(StoreError::from_commit)?;
         Ok(())
     }
 

@@ -87,7 +87,7 @@ macro_rules! in_write_tx {
                     None if $crate::deadline::may_commit() => $tx
                         .commit()
                         .await
-                        .map_err($crate::store::StoreError::from)
+                        .map_err($crate::store::StoreError::from_commit)
                         .map(|()| decision),
                     None => {
                         // Too late: nothing of it may stand. A failed ROLLBACK still commits
