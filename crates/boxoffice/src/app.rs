@@ -48,7 +48,11 @@ impl Application {
                 .await
                 .with_context(|| {
                     format!("cannot open DATABASE_URL={}", redact(&config.database_url))
-                })?,
+                })?
+                .with_replica(
+                    config.database_replica_url.as_deref(),
+                    &pool_settings(config),
+                )?,
         );
         // Holds that lapsed while no instance was running are released before serving.
         let sweep = sweeper::sweep(store.as_ref(), Timestamp::now(), None)

@@ -69,6 +69,18 @@ pub struct Config {
     )]
     pub database_url: String,
 
+    /// Optional `postgres://…` of a streaming replica (e.g. HAProxy's replica port): public
+    /// reads (an event, the event list) go there, falling back to the leader when it does not
+    /// answer; everything else goes to DATABASE_URL.
+    #[arg(
+        long,
+        env = "DATABASE_REPLICA_URL",
+        value_name = "DATABASE_REPLICA_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_replica_url: Option<String>,
+
     /// Lifetime of a seat lock, in seconds.
     #[arg(long, env = "LOCK_TTL_SECONDS", value_name = "LOCK_TTL_SECONDS", default_value_t = 300,
           value_parser = clap::value_parser!(u32).range(1..=86_400), global = true)]

@@ -86,7 +86,11 @@ impl Load {
                 event: self.events[n % self.events.len()].clone(),
                 ..Purchase::default()
             };
-            let force = if n.is_multiple_of(4) { "failure" } else { "success" };
+            let force = if n.is_multiple_of(4) {
+                "failure"
+            } else {
+                "success"
+            };
             let done = self.purchase(worker, n, purchase, force).await;
             self.journal.purchases.lock().unwrap().push(done);
         }

@@ -55,10 +55,11 @@ impl Store for SqlStore {
         self.create_event_now(event, now).await
     }
     async fn event(&self, id: ObjectId) -> StoreResult<Option<Event>> {
-        events::event_by_id(&self.reader, id).await
+        self.public_read(|pool| events::event_by_id(pool, id)).await
     }
     async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>> {
-        lists::event_page(&self.reader, query).await
+        self.public_read(|pool| lists::event_page(pool, query.clone()))
+            .await
     }
     async fn update_event(
         &self,

@@ -26,6 +26,7 @@ mod lists;
 mod locks;
 mod logins;
 mod payments;
+mod replica;
 mod rows;
 mod seats;
 mod unit_of_work;
@@ -110,6 +111,8 @@ pub struct SqlStore {
     dialect: Dialect,
     writer: AnyPool,
     reader: AnyPool,
+    /// Where public reads go when `DATABASE_REPLICA_URL` is set (see replica.rs).
+    replica: Option<replica::Replica>,
     sql: Statements,
 }
 
@@ -165,6 +168,7 @@ impl SqlStore {
             dialect,
             writer,
             reader,
+            replica: None,
             sql: Statements::new(dialect),
         })
     }
@@ -176,6 +180,9 @@ impl SqlStore {
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+        if let Some(replica) = &self.replica {
+            replica.close().await;
+        }
     }
 
     /// What to do after one attempt of a write transaction: `Some` answer, or `None` to run it
