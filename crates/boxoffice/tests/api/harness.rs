@@ -78,6 +78,7 @@ pub fn test_config() -> Config {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 0,
         database_url: String::new(),
+        database_replica_url: None,
         lock_ttl_seconds: 300,
         payment_ttl_seconds: 600,
         lock_max_lifetime_seconds: 7200,

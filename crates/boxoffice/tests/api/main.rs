@@ -26,6 +26,7 @@ mod jwt_flow;
 mod listing;
 mod outage;
 mod protection;
+mod replica_reads;
 mod seating;
 mod seating_races;
 mod seatmap_browser;

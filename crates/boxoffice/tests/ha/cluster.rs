@@ -14,6 +14,8 @@ pub struct Cluster {
     pub replica_url: String,
     /// `fast` or `example`: HAProxy's check timing.
     pub checks: String,
+    /// Each node's PostgreSQL, directly, as the superuser.
+    pub node_urls: Vec<String>,
     dir: String,
 }
 
@@ -33,6 +35,10 @@ impl Cluster {
             leader_url: var("BOXOFFICE_HA_DATABASE_URL"),
             replica_url: var("BOXOFFICE_HA_REPLICA_URL"),
             checks: var("BOXOFFICE_HA_CHECKS"),
+            node_urls: var("BOXOFFICE_HA_NODE_URLS")
+                .split(',')
+                .map(str::to_owned)
+                .collect(),
             dir: var("BOXOFFICE_HA_DIR"),
         }
     }

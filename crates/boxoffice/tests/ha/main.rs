@@ -12,4 +12,5 @@
 mod cluster;
 mod failover;
 mod load;
+mod replica;
 mod server;
