@@ -127,35 +127,25 @@ async fn a_leader_crash_and_a_switchover_lose_no_acknowledged_write() {
 
 /// What writes saw between `fault` and `until`, printed for the README's figures: when the
 /// fault was felt (the first failed write; patronictl itself takes a while on a busy machine),
-/// and how long after that the first write begun after the last failure succeeded (service
-/// back), for all instances and for each.
+/// how long after that the first write begun after it succeeded (for all instances and for
+/// each), and when the last failed write ended.
 fn report(what: &str, journal: &Journal, fault: Instant, until: Instant) {
     let attempts = journal.attempts.lock().unwrap();
     let window: Vec<_> = attempts
         .iter()
         .filter(|a| a.started >= fault && a.started < until)
         .collect();
-    let failures = window.iter().filter(|a| !a.succeeded()).count();
-    let Some(felt) = window
-        .iter()
-        .filter(|a| !a.succeeded())
-        .map(|a| a.started)
-        .min()
-    else {
+    let failures: Vec<_> = window.iter().filter(|a| !a.succeeded()).collect();
+    let Some(felt) = failures.iter().map(|a| a.started).min() else {
         println!("{what}: no write failed");
         return;
     };
-    // The first success begun after the last failure began, on `instance` (or any).
-    let back = |instance: Option<usize>| {
-        let mine = window
+    let last = failures.iter().map(|a| a.started + a.elapsed).max();
+    let first_success = |instance: Option<usize>| {
+        window
             .iter()
-            .filter(|a| instance.is_none_or(|i| a.instance == i));
-        let last = mine
-            .clone()
-            .filter(|a| !a.succeeded())
-            .map(|a| a.started)
-            .max()?;
-        mine.filter(|a| a.succeeded() && a.started > last)
+            .filter(|a| a.succeeded() && a.started >= felt)
+            .filter(|a| instance.is_none_or(|i| a.instance == i))
             .map(|a| a.started + a.elapsed)
             .min()
     };
@@ -167,13 +157,15 @@ fn report(what: &str, journal: &Journal, fault: Instant, until: Instant) {
     };
     println!(
         "{what}: felt {:.2} s after the command; first successful write {} after that \
-         (per instance: {}); {failures} answers of 503",
+         (per instance: {}); last failed write ended {} after it; {} answers of 503",
         (felt - fault).as_secs_f64(),
-        secs(back(None)),
+        secs(first_success(None)),
         (0..INSTANCES)
-            .map(|i| secs(back(Some(i))))
+            .map(|i| secs(first_success(Some(i))))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        secs(last),
+        failures.len()
     );
 }
 
