@@ -130,7 +130,7 @@ impl From<StoreError> for ApiError {
         match error.into_rejection() {
             Ok(rejection) => Self::Rejected(rejection),
             Err(error) if error.timed_out() => Self::Timeout,
-            Err(error @ StoreError::OutcomeUnknown(_)) => Self::OutcomeUnknown(error.into()),
+            Err(error) if error.is_outcome_unknown() => Self::OutcomeUnknown(error.into()),
             Err(error) if error.is_transient() => Self::Unavailable(error.into()),
             Err(error) => Self::Internal(error.into()),
         }

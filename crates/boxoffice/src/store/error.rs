@@ -69,6 +69,12 @@ impl StoreError {
         }
     }
 
+    /// Whether the change may or may not have been made: the connection was lost during its
+    /// COMMIT (CONTRACT.md rule 8, answered 503 `OUTCOME_UNKNOWN`).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown(_))
+    }
+
     /// Whether trying again later may succeed: the database is unreachable or overloaded, or
     /// a transaction kept losing races (load, not a bug). Nothing changed (CONTRACT.md rule 8).
     pub fn is_transient(&self) -> bool {
