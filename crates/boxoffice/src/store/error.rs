@@ -43,9 +43,12 @@ impl From<sqlx::Error> for StoreError {
             E::Database(db) => match db.code().as_deref() {
                 // serialization_failure, deadlock_detected
                 Some("40001" | "40P01") => Self::Conflict(Some(Arc::new(error))),
-                // SQLITE_BUSY after the busy timeout; too_many_connections (a new leader still
-                // full of its former clients, or an undersized max_connections)
-                Some("5" | "517" | "53300") => Self::Unavailable(Arc::new(error)),
+                // SQLITE_BUSY after the busy timeout
+                Some("5" | "517") => Self::Unavailable(Arc::new(error)),
+                // insufficient resources (class 53: a full disk, out of memory, too many
+                // connections, as on a new leader still full of its former clients): the
+                // statement failed and rolled back; the server cannot take it now
+                Some(code) if code.starts_with("53") => Self::Unavailable(Arc::new(error)),
                 _ => Self::Internal(Arc::new(error)),
             },
             _ => Self::Internal(Arc::new(error)),

@@ -18,6 +18,8 @@ const INSTANCES: usize = 2;
 const WORKERS: usize = 8;
 const EVENTS: usize = 4;
 const REQUEST_TIMEOUT_MS: u64 = 3000;
+/// How long writes must have succeeded everywhere before the next fault.
+const QUIET: Duration = Duration::from_secs(2);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs the HA cluster of deploy/ha (CI runs it in its own step)"]
@@ -73,16 +75,16 @@ async fn a_leader_crash_and_a_switchover_lose_no_acknowledged_write() {
         cluster.checks
     );
 
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    quiet(&journal, "the warm-up").await;
     let killed = cluster.script(&["kill-leader"]).await;
     let crash = Instant::now();
     cluster.script(&["wait-healthy", "120"]).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    quiet(&journal, "the crash").await;
 
     let switched = Instant::now();
     let new_leader = cluster.script(&["switchover"]).await;
     cluster.script(&["wait-healthy", "120"]).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    quiet(&journal, "the switchover").await;
     let end = Instant::now();
 
     stop.store(true, Ordering::Relaxed);
@@ -167,6 +169,33 @@ fn report(what: &str, journal: &Journal, fault: Instant, until: Instant) {
         secs(last),
         failures.len()
     );
+}
+
+/// Waits (at most two minutes) until writes have succeeded on every instance, with no failure,
+/// for [`QUIET`]: the previous fault is over for clients too (HAProxy may lead to the new
+/// leader well after Patroni has elected it), so that the next one is measured alone.
+async fn quiet(journal: &Journal, after: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let now = Instant::now();
+        let calm = {
+            let attempts = journal.attempts.lock().unwrap();
+            let recent = || attempts.iter().filter(|a| a.started + QUIET >= now);
+            recent().all(|a| a.succeeded())
+                && (0..INSTANCES).all(|i| recent().any(|a| a.instance == i))
+                && attempts
+                    .iter()
+                    .all(|a| a.succeeded() || a.started + a.elapsed + QUIET <= now)
+        };
+        if calm {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "writes did not settle within 120 s after {after}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Every instance wrote successfully after its last failed write: service resumed by itself.
