@@ -9,6 +9,7 @@ mod authentication;
 mod authorization;
 mod batching;
 mod cancellation;
+mod commit_outcome;
 mod concurrency;
 mod crash_and_scale;
 mod dates;
