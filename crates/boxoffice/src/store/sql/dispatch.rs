@@ -81,7 +81,8 @@ impl Store for SqlStore {
 
     // seats.rs
     async fn event_seats(&self, event_id: ObjectId) -> StoreResult<Option<EventSeats>> {
-        self.event_seats_now(event_id).await
+        self.public_read(|pool| self.event_seats_now(pool, event_id))
+            .await
     }
     async fn block_seats(
         &self,

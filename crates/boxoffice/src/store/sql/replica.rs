@@ -1,4 +1,4 @@
-//! Reads that scale: the public reads that a flash sale multiplies (an event, the event list)
+//! Reads that scale: the public reads that a flash sale multiplies (an event, the event list, an event's seats and seat map)
 //! may be answered by a streaming replica (`DATABASE_REPLICA_URL`, e.g. HAProxy's replica port
 //! in front of Patroni's replicas) instead of the leader.
 //!
@@ -72,7 +72,7 @@ impl Replica {
 }
 
 impl SqlStore {
-    /// Sends the public reads (`event`, `list_events`) to the replica at `url`, if one is
+    /// Sends the public reads (`event`, `list_events`, `event_seats`) to the replica at `url`, if one is
     /// given. PostgreSQL only: a SQLite file has no replicas.
     pub fn with_replica(
         mut self,

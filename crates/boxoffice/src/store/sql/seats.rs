@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use sqlx::{AnyConnection, AssertSqlSafe};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe};
 
 use super::{Decision, SqlStore, Tx};
 use crate::domain::seating::{HoldDetails, SeatStatus, SeatingChart};
@@ -205,11 +205,13 @@ pub(super) fn labels_json(details: &HoldDetails) -> Option<String> {
 }
 
 impl SqlStore {
+    /// An event and its seats' statuses, read from `pool` (the replica for public reads).
     pub(super) async fn event_seats_now(
         &self,
+        pool: &AnyPool,
         event_id: ObjectId,
     ) -> StoreResult<Option<EventSeats>> {
-        let mut conn = self.reader.acquire().await?;
+        let mut conn = pool.acquire().await?;
         let Some(event) = super::events::event_by_id(&mut *conn, event_id).await? else {
             return Ok(None);
         };
