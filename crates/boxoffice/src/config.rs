@@ -70,8 +70,8 @@ pub struct Config {
     pub database_url: String,
 
     /// Optional `postgres://…` of a streaming replica (e.g. HAProxy's replica port): public
-    /// reads (an event, the event list, seat views) go there, falling back to the leader when it does not
-    /// answer; everything else goes to DATABASE_URL.
+    /// reads (an event, the event list, seat views) go there, falling back to the leader when it
+    /// does not answer; everything else goes to DATABASE_URL.
     #[arg(
         long,
         env = "DATABASE_REPLICA_URL",

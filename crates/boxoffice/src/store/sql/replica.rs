@@ -1,6 +1,7 @@
-//! Reads that scale: the public reads that a flash sale multiplies (an event, the event list, an event's seats and seat map)
-//! may be answered by a streaming replica (`DATABASE_REPLICA_URL`, e.g. HAProxy's replica port
-//! in front of Patroni's replicas) instead of the leader.
+//! Reads that scale: the public reads that a flash sale multiplies (an event, the event list,
+//! an event's seats and seat map) may be answered by a streaming replica
+//! (`DATABASE_REPLICA_URL`, e.g. HAProxy's replica port in front of Patroni's replicas) instead
+//! of the leader.
 //!
 //! What may go there is what anybody may see and what may be a moment old: a replica replays
 //! the leader's changes with a lag (milliseconds, or more while replay is held up). Everything a
@@ -72,8 +73,8 @@ impl Replica {
 }
 
 impl SqlStore {
-    /// Sends the public reads (`event`, `list_events`, `event_seats`) to the replica at `url`, if one is
-    /// given. PostgreSQL only: a SQLite file has no replicas.
+    /// Sends the public reads (`event`, `list_events`, `event_seats`) to the replica at `url`,
+    /// if one is given. PostgreSQL only: a SQLite file has no replicas.
     pub fn with_replica(
         mut self,
         url: Option<&str>,
