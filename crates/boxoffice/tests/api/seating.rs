@@ -156,6 +156,21 @@ backend_tests! {
         app.stop().await;
     }
 
+    async fn the_readme_walk_through_gets_the_seats_it_shows(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let event = create_seated(&app, theatre_chart()).await.id();
+        let user = app.register("Bea").await;
+        let named = hold_named(&app, &event, &user, &["stalls-A-7", "stalls-A-8"], "named-1").await;
+        assert_eq!(named.data()["amount"], 17800);
+        let best = hold_best(&app, &event, &user, 2, json!({"category": "back"}), "best-1").await;
+        assert_eq!(labels(&best), strings(&["stalls-B-2", "stalls-B-4"]));
+        assert_eq!(best.data()["nextToEachOther"], true);
+        let held = app.get(&format!("/api/events/{event}/seats?status=HELD")).await;
+        assert_eq!(held.data()["seats"].as_array().unwrap().len(), 4);
+        assert_eq!(held.data()["counts"]["HELD"], 4);
+        app.stop().await;
+    }
+
     async fn a_malformed_chart_is_refused_naming_its_first_fault(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let create = |chart: Value, extra: Value| {
