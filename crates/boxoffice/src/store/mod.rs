@@ -100,6 +100,16 @@ pub trait Store: Send + Sync + 'static {
     /// Creates this admin, or makes the user with its email an admin with its password hash;
     /// true if it was created.
     async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool>;
+    /// Replaces `old_hash`, a hash of the password as typed stored before CONTRACT.md rule 10,
+    /// by `new_hash`, of its NFC form, unless the hash changed meanwhile. The password is the
+    /// same, so tokens stay valid.
+    async fn upgrade_password_hash(
+        &self,
+        user: ObjectId,
+        old_hash: &str,
+        new_hash: String,
+    ) -> StoreResult<()>;
+
     /// Records a failed login, and forgets failures from before `forget_before`.
     async fn record_login_failure(
         &self,

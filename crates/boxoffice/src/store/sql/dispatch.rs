@@ -31,6 +31,14 @@ impl Store for SqlStore {
     async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool> {
         self.upsert_admin_now(admin, now).await
     }
+    async fn upgrade_password_hash(
+        &self,
+        user: ObjectId,
+        old_hash: &str,
+        new_hash: String,
+    ) -> StoreResult<()> {
+        self.upgrade_hash(user, old_hash, new_hash).await
+    }
     async fn record_login_failure(
         &self,
         email_key: &str,
@@ -58,7 +66,7 @@ impl Store for SqlStore {
         events::event_by_id(&self.reader, id).await
     }
     async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>> {
-        lists::event_page(&self.reader, query).await
+        lists::event_page(&self.reader, self.dialect, query).await
     }
     async fn update_event(
         &self,

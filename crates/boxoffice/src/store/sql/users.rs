@@ -67,6 +67,23 @@ impl SqlStore {
         .await?)
     }
 
+    /// Replaces a hash stored before CONTRACT.md rule 10 by one of the NFC password, unless the
+    /// stored hash changed meanwhile (a rotation at start-up wins).
+    pub(super) async fn upgrade_hash(
+        &self,
+        user: ObjectId,
+        old_hash: &str,
+        new_hash: String,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+            .bind(user)
+            .bind(old_hash.to_owned())
+            .bind(new_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     /// One statement, so two instances starting at once cannot both insert.
     pub(super) async fn upsert_admin_now(
         &self,
