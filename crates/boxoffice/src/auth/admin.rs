@@ -17,7 +17,8 @@ pub enum AdminOutcome {
 
 /// Makes sure an admin with these credentials exists: creates it, or makes the account with
 /// this email an admin and sets its password to this one. The configuration is the truth, so
-/// changing ADMIN_PASSWORD and restarting rotates the password. The password is hashed
+/// changing ADMIN_PASSWORD and restarting rotates the password, and ends the tokens issued
+/// under the old one (on every instance within `CREDENTIALS_CACHE_MS`). The password is hashed
 /// in NFC (CONTRACT.md rule 10); a hash stored before that rule, of the same password as typed,
 /// counts as unchanged (the next login replaces it).
 pub async fn ensure_admin(

@@ -10,6 +10,9 @@ pub struct User {
     pub email: String,
     pub role: Role,
     pub password_hash: String,
+    /// Raised whenever the password or role changes or the user logs out everywhere; tokens
+    /// issued under a lower value are refused ("Tokens end with their credentials").
+    pub credentials_version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -36,7 +36,8 @@ pub struct LoggedIn {
 /// A wrong password and an unknown email get the same answer, after the same work: an unknown
 /// email is checked against a dummy hash. The email is looked up by its caseless key and the
 /// password checked in NFC (CONTRACT.md rule 10); a hash stored before that rule, of the
-/// password as typed, still matches and is replaced by a hash of the NFC form. In open mode the route answers too (with a token
+/// password as typed, still matches and is replaced by a hash of the NFC form. The token
+/// carries the user's credentials version, so it ends when the password or role changes. In open mode the route answers too (with a token
 /// that open mode does not need), so clients can be written once for both modes.
 #[utoipa::path(post, path = "/api/users/login", tag = "users",
     request_body = bodies::LoginBody,

@@ -10,7 +10,9 @@ use super::error::ErrorBody;
 use super::views::{BookingView, Data, List, UserView, bodies, data, list};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
 use crate::auth::Caller;
-use crate::domain::{BookingQuery, NewUser, Rejection, Role, Timestamp, normalize_password};
+use crate::domain::{
+    BookingQuery, NewUser, ObjectId, Rejection, Role, Timestamp, normalize_password,
+};
 use crate::password;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -66,12 +68,18 @@ async fn user(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
-    if !caller.may_act_for_text(&id) {
-        return Err(ApiError::Forbidden);
-    }
-    let id = parse_id(&id, Rejection::UserNotFound)?;
+    let id = user_id_for(caller, &id)?;
     let user = app.store.user(id).await?.ok_or(Rejection::UserNotFound)?;
     Ok(data(UserView::from(user)))
+}
+
+/// The id of a user the caller acts on: 403 `Forbidden` for someone else's (before anything
+/// else, so that ids cannot be probed), then 404 `User not found` for a malformed id.
+pub(super) fn user_id_for(caller: Caller, id: &str) -> Result<ObjectId, ApiError> {
+    if !caller.may_act_for_text(id) {
+        return Err(ApiError::Forbidden);
+    }
+    parse_id(id, Rejection::UserNotFound)
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -85,6 +85,7 @@ pub fn test_config() -> Config {
         auth_mode: Some(AuthMode::Open),
         jwt_secret: None,
         jwt_ttl_seconds: 3600,
+        credentials_cache_ms: 5000,
         admin_email: None,
         admin_password: None,
         database_max_connections: 8,

@@ -32,6 +32,7 @@ mod seating;
 mod seating_races;
 mod seatmap_browser;
 mod seed_flow;
+mod sessions;
 mod startup;
 mod time_rules;
 mod validation;

@@ -31,6 +31,12 @@ impl Store for SqlStore {
     async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool> {
         self.upsert_admin_now(admin, now).await
     }
+    async fn credentials_version(&self, user: ObjectId) -> StoreResult<Option<i64>> {
+        self.credentials_version_of(user).await
+    }
+    async fn end_sessions(&self, user: ObjectId) -> StoreResult<Option<User>> {
+        self.end_sessions_now(user).await
+    }
     async fn upgrade_password_hash(
         &self,
         user: ObjectId,
