@@ -5,7 +5,7 @@
 # baseline of bench/pgbench/run.sh right after each hot-lock run at the same client count.
 # Every request goes to 127.0.0.1, every run is bounded.
 #
-#   cargo build --release          # once; this script never builds
+#   cargo build --release --workspace   # once (server and bench); this script never builds
 #   bench/run.sh                   # sqlite and postgres (about 6 minutes)
 #   bench/run.sh sqlite            # one backend
 #   DURATION=5 CLIENTS="16 64" bench/run.sh postgres
@@ -25,7 +25,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 server_bin="$root/target/release/boxoffice"
 bench_bin="$root/target/release/boxoffice-bench"
 for bin in "$server_bin" "$bench_bin"; do
-  [[ -x $bin ]] || { echo "missing $bin: run cargo build --release first" >&2; exit 2; }
+  [[ -x $bin ]] || { echo "missing $bin: run cargo build --release --workspace first" >&2; exit 2; }
 done
 
 backends="${1:-all}"

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::auth::{self, Tokens};
+use crate::auth::{self, Sessions, Tokens};
 use crate::config::{AuthMode, Config, Switch};
 use crate::domain::{Lifetimes, Timestamp};
 use crate::holds::HoldQueue;
@@ -66,6 +66,7 @@ impl Application {
             tracing::info!(email = %email, ?outcome, "admin account from ADMIN_EMAIL");
         }
         let api_store: Arc<dyn Store> = store.clone();
+        let auth = Arc::new(authenticator(config, auth_mode, api_store.clone()).await?);
         let state = AppState {
             holds: Arc::new(HoldQueue::new(
                 api_store.clone(),
@@ -77,7 +78,7 @@ impl Application {
                 payment_ttl_seconds: i64::from(config.payment_ttl_seconds),
                 lock_max_lifetime_seconds: i64::from(config.lock_max_lifetime_seconds),
             },
-            auth: Arc::new(authenticator(config, auth_mode).await?),
+            auth,
         };
         let router = http::router(state, &settings);
         let address = SocketAddr::new(config.host, config.port);
@@ -184,7 +185,11 @@ async fn metrics_upkeep(mut stop: watch::Receiver<bool>) {
 
 /// What turns requests into callers. Open mode still answers logins (so one client works
 /// against both modes), signing with JWT_SECRET if set and otherwise with a key nobody knows.
-async fn authenticator(config: &Config, mode: AuthMode) -> anyhow::Result<Authenticator> {
+async fn authenticator(
+    config: &Config,
+    mode: AuthMode,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<Authenticator> {
     let tokens = match &config.jwt_secret {
         Some(secret) => Tokens::new(secret.as_bytes(), config.jwt_ttl_seconds),
         None => Tokens::ephemeral(config.jwt_ttl_seconds),
@@ -198,6 +203,7 @@ async fn authenticator(config: &Config, mode: AuthMode) -> anyhow::Result<Authen
         tokens,
         dummy_password_hash,
         metrics_token: config.protection.metrics_token.clone(),
+        sessions: Sessions::new(store, config.credentials_cache()),
     })
 }
 

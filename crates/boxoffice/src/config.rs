@@ -121,6 +121,15 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(60..=2_592_000), global = true)]
     pub jwt_ttl_seconds: u32,
 
+    /// How long, in milliseconds, an instance trusts what it last read of a user's credentials
+    /// version: a token issued before a password or role change or a logout-all is refused on
+    /// every instance within this time (CONTRACT.md: at most 10 s). 0 reads the database for
+    /// every authenticated request.
+    #[arg(long, env = "CREDENTIALS_CACHE_MS", value_name = "CREDENTIALS_CACHE_MS",
+          default_value_t = 5000, value_parser = clap::value_parser!(u64).range(0..=10_000),
+          global = true)]
+    pub credentials_cache_ms: u64,
+
     /// With ADMIN_PASSWORD: an admin with these credentials exists after start-up. A new
     /// account is created, or the account with this email is made admin and given this
     /// password (so changing ADMIN_PASSWORD and restarting rotates it).
@@ -424,5 +433,9 @@ impl Config {
 
     pub fn sweep_interval(&self) -> Duration {
         Duration::from_millis(self.sweep_interval_ms)
+    }
+
+    pub fn credentials_cache(&self) -> Duration {
+        Duration::from_millis(self.credentials_cache_ms)
     }
 }

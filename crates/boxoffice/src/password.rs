@@ -132,8 +132,61 @@ pub async fn verify(password: String, hash: String) -> anyhow::Result<bool> {
     .await
 }
 
+/// What a typed password proved against a stored hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// The hash is of the password in NFC, as every hash since CONTRACT.md rule 10.
+    Matches,
+    /// The hash is of the password exactly as typed, not in NFC: a hash stored before rule 10.
+    /// The caller replaces it with a hash of the NFC form.
+    MatchesAsTyped,
+    NoMatch,
+}
+
+/// Checks `typed` against `hash` the way rule 10 asks: the password's NFC form first, then,
+/// only if that differs from what was typed and did not match, the password as typed (which
+/// is how hashes were made before the rule). An unknown email is checked against a dummy hash
+/// the same way, so the work done does not tell whether the account exists.
+pub async fn check(typed: &str, hash: &str) -> anyhow::Result<PasswordCheck> {
+    let normalized = crate::domain::normalize_password(typed);
+    let as_typed_differs = normalized != typed;
+    if verify(normalized, hash.to_owned()).await? {
+        return Ok(PasswordCheck::Matches);
+    }
+    if as_typed_differs && verify(typed.to_owned(), hash.to_owned()).await? {
+        return Ok(PasswordCheck::MatchesAsTyped);
+    }
+    Ok(PasswordCheck::NoMatch)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::PasswordCheck;
+
+    #[tokio::test]
+    async fn nfc_and_old_hashes_of_the_password_as_typed_both_match() {
+        let composed = "caf\u{e9}-secret";
+        let decomposed = "cafe\u{301}-secret";
+        let new_style = super::hash(composed.into()).await.unwrap();
+        assert_eq!(
+            super::check(decomposed, &new_style).await.unwrap(),
+            PasswordCheck::Matches
+        );
+        assert_eq!(
+            super::check(composed, &new_style).await.unwrap(),
+            PasswordCheck::Matches
+        );
+        let old_style = super::hash(decomposed.into()).await.unwrap();
+        assert_eq!(
+            super::check(decomposed, &old_style).await.unwrap(),
+            PasswordCheck::MatchesAsTyped
+        );
+        assert_eq!(
+            super::check("cafe-secret", &old_style).await.unwrap(),
+            PasswordCheck::NoMatch
+        );
+    }
+
     #[tokio::test]
     async fn hashes_verify_and_differ_by_salt() {
         let first = super::hash("secret123".into()).await.unwrap();

@@ -1,5 +1,6 @@
 //! Login tokens: JWTs signed with HS256 and `JWT_SECRET`, carrying the user id (`sub`), the
-//! role, and when they were issued and expire. Only HS256 is accepted (so `alg: none` and
+//! role, the user's credentials version when they were issued (`ver`; see
+//! [`crate::auth::Sessions`]), and when they were issued and expire. Only HS256 is accepted (so `alg: none` and
 //! algorithm swaps fail), the signature must match, and `exp` is checked without leeway.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -11,8 +12,21 @@ use crate::domain::{ObjectId, Role, Timestamp, User};
 struct Claims {
     sub: String,
     role: String,
+    /// The user's `credentials_version` at issue. Tokens issued before it existed have none:
+    /// version 0, which every user had until their first change.
+    #[serde(default)]
+    ver: i64,
     iat: i64,
     exp: i64,
+}
+
+/// What a valid token says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenClaims {
+    pub user: ObjectId,
+    pub role: Role,
+    /// The user's credentials version when the token was issued.
+    pub credentials_version: i64,
 }
 
 pub struct Tokens {
@@ -63,6 +77,7 @@ impl Tokens {
         let claims = Claims {
             sub: user.id.to_string(),
             role: user.role.as_str().to_owned(),
+            ver: user.credentials_version,
             iat,
             exp: iat + self.ttl_seconds,
         };
@@ -73,12 +88,15 @@ impl Tokens {
         })
     }
 
-    /// The user and role a valid token names.
-    pub fn verify(&self, token: &str) -> Result<(ObjectId, Role), TokenError> {
+    /// What a valid token says. Whether its credentials still stand is for
+    /// [`crate::auth::Sessions`] to tell.
+    pub fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?;
-        let id = ObjectId::parse(&data.claims.sub).ok_or(TokenError::Claims)?;
-        let role = Role::parse(&data.claims.role).ok_or(TokenError::Claims)?;
-        Ok((id, role))
+        Ok(TokenClaims {
+            user: ObjectId::parse(&data.claims.sub).ok_or(TokenError::Claims)?,
+            role: Role::parse(&data.claims.role).ok_or(TokenError::Claims)?,
+            credentials_version: data.claims.ver,
+        })
     }
 }
 
@@ -94,6 +112,7 @@ mod tests {
             email: "ann@example.com".to_owned(),
             role,
             password_hash: String::new(),
+            credentials_version: 0,
             created_at: now,
             updated_at: now,
         }
@@ -107,7 +126,11 @@ mod tests {
         assert_eq!(issued.expires_in, 60);
         assert_eq!(
             tokens.verify(&issued.token).unwrap(),
-            (admin.id, Role::Admin)
+            TokenClaims {
+                user: admin.id,
+                role: Role::Admin,
+                credentials_version: 0,
+            }
         );
 
         let other_key = Tokens::new(&[8; 32], 60);

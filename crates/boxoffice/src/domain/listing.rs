@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{BookingStatus, ObjectId, Rejection, Timestamp, parse_date};
+use super::{BookingStatus, ObjectId, Rejection, Timestamp, caseless_key, parse_date};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
@@ -105,7 +105,9 @@ pub struct EventQuery {
     pub from: Timestamp,
     /// The first event date no longer included, if any.
     pub to: Option<Timestamp>,
-    /// Part of the name, matched case-insensitively.
+    /// Part of the name, as a caseless key ([`caseless_key`]): it is matched against the
+    /// events' name keys, so case-insensitively in every script and whatever the database's
+    /// locale (the listing's `q` in CONTRACT.md).
     pub name_contains: Option<String>,
     pub after: Option<Cursor>,
     pub limit: i64,
@@ -125,7 +127,7 @@ impl EventQuery {
         let after = Cursor::parse(cursor)?;
         let from = parse_date_bound("from", from)?.unwrap_or(now.plus_millis(1));
         let to = parse_date_bound("to", to)?;
-        let name_contains = q.filter(|q| !q.is_empty()).map(str::to_owned);
+        let name_contains = q.filter(|q| !q.is_empty()).map(caseless_key);
         Ok(Self {
             from,
             to,

@@ -5,6 +5,7 @@ mod confirmation;
 mod event;
 #[cfg(test)]
 mod fixtures;
+mod folding;
 mod id;
 mod idempotency;
 mod inventory;
@@ -23,6 +24,7 @@ mod user;
 pub use booking::{Booking, BookingStatus, Cancellation};
 pub use confirmation::{Confirmation, Reconfirmation};
 pub use event::{Event, EventChanges, Field, NewEvent};
+pub use folding::{caseless_key, is_invisible, nfc};
 pub use id::ObjectId;
 pub use idempotency::{
     IdempotencyKey, KEPT_FOR_MILLIS, KeptAnswer, KeyClaim, Repeat, StoredKey, request_fingerprint,
@@ -39,7 +41,7 @@ pub use payment::{LockMove, PaymentForce, REFUND_OUTCOME, Settlement};
 pub use price::{Price, is_currency};
 pub use rejection::Rejection;
 pub use timestamp::{DateError, Timestamp, parse_date};
-pub use user::{NewUser, Role, User, email_key};
+pub use user::{NewUser, Role, User, email_key, legacy_email_key, normalize_password};
 
 /// Statuses are stored and shown in the seed's upper-case spelling.
 macro_rules! status_enum {

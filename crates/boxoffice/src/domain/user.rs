@@ -1,3 +1,4 @@
+use super::folding::{caseless_key, is_invisible, nfc};
 use super::{ObjectId, Rejection, Timestamp, status_enum};
 
 status_enum!(Role { User => "user", Admin => "admin" });
@@ -9,6 +10,9 @@ pub struct User {
     pub email: String,
     pub role: Role,
     pub password_hash: String,
+    /// Raised whenever the password or role changes or the user logs out everywhere; tokens
+    /// issued under a lower value are refused ("Tokens end with their credentials").
+    pub credentials_version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -27,21 +31,24 @@ pub const MIN_PASSWORD_CHARS: usize = 6;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
 impl NewUser {
-    /// Checks a registration's fields; returns the trimmed name and email.
+    /// Checks a registration's fields; returns the trimmed name and the trimmed email in NFC.
+    /// The password's length is counted in NFC, the form it is hashed in (see
+    /// [`normalize_password`]). An email with an invisible character is invalid (rule 10).
     pub fn validate(
         name: &str,
         email: &str,
         password: &str,
     ) -> Result<(String, String), Rejection> {
         let name = name.trim();
-        let email = email.trim();
+        let email = nfc(email.trim());
+        let password = normalize_password(password);
         if name.is_empty() || email.is_empty() || password.is_empty() {
             return Err(Rejection::invalid("name, email, and password are required"));
         }
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(Rejection::invalid("name must be at most 100 characters"));
         }
-        if !is_plausible_email(email) {
+        if !is_plausible_email(&email) {
             return Err(Rejection::invalid("email must be a valid email address"));
         }
         let password_chars = password.chars().count();
@@ -50,7 +57,7 @@ impl NewUser {
                 "password must be between 6 and 128 characters",
             ));
         }
-        Ok((name.to_owned(), email.to_owned()))
+        Ok((name.to_owned(), email))
     }
 }
 
@@ -66,12 +73,29 @@ fn is_plausible_email(email: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
 }
 
-/// The key under which emails are unique: the seed compares them case-insensitively.
+/// The key under which emails are unique and looked up (CONTRACT.md rule 10): the trimmed email
+/// NFC-normalised and fully case-folded, so that `ZOË@…`, and `zoë@…` composed or decomposed,
+/// are one account. See [`super::folding::caseless_key`].
 pub fn email_key(email: &str) -> String {
+    caseless_key(email.trim())
+}
+
+/// The key this server kept before rule 10 (the trimmed email, lower-cased), for rows that
+/// start-up has not re-keyed yet.
+pub fn legacy_email_key(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// A password as it is hashed and verified: NFC (CONTRACT.md rule 10), so that the same
+/// password typed composed or decomposed is the same password. Hashes stored before the rule
+/// were made from the password as typed; see `password::check`.
+pub fn normalize_password(password: &str) -> String {
+    nfc(password)
 }
 
 #[cfg(test)]
@@ -96,5 +120,31 @@ mod tests {
             );
         }
         assert!(NewUser::validate("Ann", "ann@example.com", &"p".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn emails_are_kept_in_nfc_and_keyed_caselessly() {
+        let decomposed = "Zoe\u{308}@exa\u{308}mple.org";
+        let (_, email) = NewUser::validate("Zoë", decomposed, "secret").unwrap();
+        assert_eq!(email, "Zo\u{eb}@ex\u{e4}mple.org");
+        assert_eq!(email_key(decomposed), "zo\u{eb}@ex\u{e4}mple.org");
+        assert_eq!(email_key(" ZO\u{cb}@EX\u{c4}MPLE.ORG "), email_key(&email));
+        for invisible in [
+            '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}',
+        ] {
+            let email = format!("zo{invisible}e@example.org");
+            assert!(
+                NewUser::validate("Zoë", &email, "secret").is_err(),
+                "{email:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn password_length_is_counted_in_nfc() {
+        // Six characters composed, twelve code points decomposed.
+        let decomposed = "e\u{301}".repeat(6);
+        assert!(NewUser::validate("Ann", "ann@example.com", &decomposed).is_ok());
+        assert_eq!(normalize_password(&decomposed), "\u{e9}".repeat(6));
     }
 }

@@ -31,7 +31,7 @@ use axum::routing::MethodRouter;
 use utoipa_axum::router::UtoipaMethodRouter;
 
 use super::{ApiError, openapi};
-use crate::auth::{Caller, Tokens};
+use crate::auth::{Caller, Sessions, Tokens};
 use crate::config::AuthMode;
 use crate::domain::Role;
 
@@ -85,11 +85,14 @@ pub struct Authenticator {
     pub dummy_password_hash: String,
     /// The bearer token that admits a metrics scraper to `GET /metrics` (`METRICS_TOKEN`).
     pub metrics_token: Option<String>,
+    /// Whether a token's credentials still stand (not changed, not logged out everywhere).
+    pub sessions: Sessions,
 }
 
 impl Authenticator {
-    /// The caller a request acts as on a route with `access`, or why it may not call it.
-    pub fn caller(&self, access: Access, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    /// The caller a request acts as on a route with `access`, or why it may not call it. A
+    /// token issued before its user's credentials last changed is refused like an expired one.
+    pub async fn caller(&self, access: Access, headers: &HeaderMap) -> Result<Caller, ApiError> {
         if let (Access::Metrics, Some(expected)) = (access, &self.metrics_token) {
             match bearer_token(headers) {
                 Ok(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => {
@@ -108,14 +111,21 @@ impl Authenticator {
             return Ok(Caller::Anonymous);
         }
         let token = bearer_token(headers)?;
-        let (id, role) = self.tokens.verify(token).map_err(|error| {
+        let claims = self.tokens.verify(token).map_err(|error| {
             tracing::debug!(%error, "bearer token refused");
             ApiError::InvalidToken
         })?;
-        if matches!(access, Access::Admin | Access::Metrics) && role != Role::Admin {
+        if !self.sessions.still_valid(&claims).await? {
+            tracing::debug!(user = %claims.user, "token issued before its credentials changed");
+            return Err(ApiError::InvalidToken);
+        }
+        if matches!(access, Access::Admin | Access::Metrics) && claims.role != Role::Admin {
             return Err(ApiError::Forbidden);
         }
-        Ok(Caller::User { id, role })
+        Ok(Caller::User {
+            id: claims.user,
+            role: claims.role,
+        })
     }
 }
 
@@ -151,7 +161,7 @@ async fn admit(access: Access, mut request: Request, next: Next) -> Response {
         ))
         .into_response();
     };
-    match authenticator.caller(access, request.headers()) {
+    match authenticator.caller(access, request.headers()).await {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -182,31 +192,44 @@ mod tests {
     use axum::{Extension, Router};
     use tower::ServiceExt as _;
 
+    use std::time::Duration;
+
     use super::*;
-    use crate::domain::{ObjectId, Timestamp, User};
+    use crate::domain::{NewUser, Timestamp};
+    use crate::store::{PoolSettings, SqlStore, Store};
 
     #[tokio::test]
     async fn methods_of_one_path_keep_their_own_access() {
         let tokens = Tokens::new(&[1; 32], 60);
-        let token = |role| {
-            let now = Timestamp::now();
-            let user = User {
-                id: ObjectId::generate(),
+        // The tokens' users exist in a real store, since a token's credentials are checked.
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("access.db").display());
+        let settings = PoolSettings {
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(60),
+        };
+        let store: Arc<dyn Store> = Arc::new(SqlStore::connect(&url, &settings).await.unwrap());
+        let mut users = Vec::new();
+        for (email, role) in [
+            ("a@example.com", Role::User),
+            ("b@example.com", Role::Admin),
+        ] {
+            let new = NewUser {
                 name: "A".to_owned(),
-                email: "a@example.com".to_owned(),
+                email: email.to_owned(),
                 role,
                 password_hash: String::new(),
-                created_at: now,
-                updated_at: now,
             };
-            tokens.issue(&user, now).unwrap().token
-        };
-        let (user, admin) = (token(Role::User), token(Role::Admin));
+            let user = store.register_user(new, Timestamp::now()).await.unwrap();
+            users.push(tokens.issue(&user, Timestamp::now()).unwrap().token);
+        }
+        let (user, admin) = (users[0].clone(), users[1].clone());
         let authenticator = Arc::new(Authenticator {
             mode: AuthMode::Jwt,
             tokens,
             dummy_password_hash: String::new(),
             metrics_token: None,
+            sessions: Sessions::new(store, Duration::from_secs(1)),
         });
         let router = Router::new()
             .route("/thing", Access::Public.on(get(async || "read")))

@@ -63,7 +63,7 @@ pub async fn keep_answers(State(app): State<AppState>, request: Request, next: N
         Ok(key) => key,
         Err(refusal) => return ApiError::from(refusal).into_response(),
     };
-    let Some(scope) = scope(&app.auth, request.headers()) else {
+    let Some(scope) = scope(&app.auth, request.headers()).await else {
         // A token that is not valid: the route's guard answers 401, and nothing is kept.
         return next.run(request).await;
     };
@@ -191,9 +191,10 @@ async fn release(app: &AppState, unit: &UnitOfWork, claim: &KeyClaim) {
 }
 
 /// Whose key it is: the token's user in jwt mode, `""` for the key alone (open mode, or no
-/// token at all); `None` for a token that is not valid.
-fn scope(auth: &Authenticator, headers: &HeaderMap) -> Option<String> {
-    match auth.caller(Access::Authenticated, headers) {
+/// token at all); `None` for a token that is not valid (including one whose credentials
+/// changed since it was issued).
+async fn scope(auth: &Authenticator, headers: &HeaderMap) -> Option<String> {
+    match auth.caller(Access::Authenticated, headers).await {
         Ok(caller) => Some(
             caller
                 .user_id()

@@ -13,8 +13,8 @@ use super::protection::ClientAddress;
 use super::views::{Data, UserView, bodies, data};
 use super::{ApiError, AppState, JsonObject};
 use crate::auth::{self, LOGIN_WINDOW_SECONDS, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_EMAIL};
-use crate::domain::{Rejection, Timestamp, email_key};
-use crate::password;
+use crate::domain::{Rejection, Timestamp, email_key, normalize_password};
+use crate::password::{self, PasswordCheck};
 use crate::store::FailureScope;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -34,7 +34,10 @@ pub struct LoggedIn {
 }
 
 /// A wrong password and an unknown email get the same answer, after the same work: an unknown
-/// email is checked against a dummy hash. In open mode the route answers too (with a token
+/// email is checked against a dummy hash. The email is looked up by its caseless key and the
+/// password checked in NFC (CONTRACT.md rule 10); a hash stored before that rule, of the
+/// password as typed, still matches and is replaced by a hash of the NFC form. The token
+/// carries the user's credentials version, so it ends when the password or role changes. In open mode the route answers too (with a token
 /// that open mode does not need), so clients can be written once for both modes.
 #[utoipa::path(post, path = "/api/users/login", tag = "users",
     request_body = bodies::LoginBody,
@@ -85,11 +88,11 @@ async fn login(
         || app.auth.dummy_password_hash.clone(),
         |user| user.password_hash.clone(),
     );
-    let matches = password::verify(password.to_owned(), hash)
+    let checked = password::check(password, &hash)
         .await
         .map_err(ApiError::Internal)?;
     let user = match user {
-        Some(user) if matches => user,
+        Some(user) if checked != PasswordCheck::NoMatch => user,
         _ => {
             store
                 .record_login_failure(&key, &client, now, since)
@@ -97,6 +100,14 @@ async fn login(
             return Err(ApiError::InvalidCredentials);
         }
     };
+    if checked == PasswordCheck::MatchesAsTyped {
+        let upgraded = password::hash(normalize_password(password))
+            .await
+            .map_err(ApiError::Internal)?;
+        store
+            .upgrade_password_hash(user.id, &user.password_hash, upgraded)
+            .await?;
+    }
     let issued = app
         .auth
         .tokens

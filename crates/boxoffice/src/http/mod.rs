@@ -10,6 +10,7 @@ mod idempotency;
 mod json;
 mod locks;
 mod login;
+mod logout;
 mod middleware;
 pub mod openapi;
 mod path;
@@ -82,6 +83,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(users::routes())
         .merge(login::routes())
+        .merge(logout::routes())
         .merge(events::routes())
         .merge(locks::routes())
         .merge(bookings::routes())

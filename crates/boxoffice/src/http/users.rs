@@ -10,7 +10,9 @@ use super::error::ErrorBody;
 use super::views::{BookingView, Data, List, UserView, bodies, data, list};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
 use crate::auth::Caller;
-use crate::domain::{BookingQuery, NewUser, Rejection, Role, Timestamp};
+use crate::domain::{
+    BookingQuery, NewUser, ObjectId, Rejection, Role, Timestamp, normalize_password,
+};
 use crate::password;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -26,8 +28,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, description = "Registered", body = Data<UserView>),
         (status = 400, description = "`name, email, and password are required`; `User with \
-            this email already exists` (compared case-insensitively); an invalid email; a \
-            password shorter than 6 or longer than 128 characters; a name over 100", body = ErrorBody),
+            this email already exists` (compared after NFC normalisation and full case \
+            folding, CONTRACT.md rule 10); an invalid email (one with an invisible character \
+            such as U+200B or U+00AD is invalid); a password shorter than 6 or longer than 128 \
+            characters (counted in NFC); a name over 100", body = ErrorBody),
     ))]
 async fn register(
     State(app): State<AppState>,
@@ -36,7 +40,8 @@ async fn register(
     let field = |key| body.text(key).map(|text| text.given().unwrap_or(""));
     let password = field("password")?;
     let (name, email) = NewUser::validate(field("name")?, field("email")?, password)?;
-    let password_hash = password::hash(password.to_owned())
+    // Hashed in NFC (CONTRACT.md rule 10), the form logins verify.
+    let password_hash = password::hash(normalize_password(password))
         .await
         .map_err(ApiError::Internal)?;
     let user = NewUser {
@@ -63,12 +68,18 @@ async fn user(
     caller: Caller,
     PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
-    if !caller.may_act_for_text(&id) {
-        return Err(ApiError::Forbidden);
-    }
-    let id = parse_id(&id, Rejection::UserNotFound)?;
+    let id = user_id_for(caller, &id)?;
     let user = app.store.user(id).await?.ok_or(Rejection::UserNotFound)?;
     Ok(data(UserView::from(user)))
+}
+
+/// The id of a user the caller acts on: 403 `Forbidden` for someone else's (before anything
+/// else, so that ids cannot be probed), then 404 `User not found` for a malformed id.
+pub(super) fn user_id_for(caller: Caller, id: &str) -> Result<ObjectId, ApiError> {
+    if !caller.may_act_for_text(id) {
+        return Err(ApiError::Forbidden);
+    }
+    parse_id(id, Rejection::UserNotFound)
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::plan::Plan;
 use super::{BATCH, BOOKINGS, COLLECTIONS, EVENTS, LOCKS, Summary, USERS};
-use crate::domain::{ObjectId, SeatLock, Timestamp, User};
+use crate::domain::{ObjectId, SeatLock, Timestamp, User, normalize_password};
 use crate::store::{Insertion, Store};
 
 /// Adds one batch's outcomes to a collection's counts; the ids not written.
@@ -64,7 +64,8 @@ pub(super) async fn write(
             } else {
                 let (user, password) = (planned.user.clone(), planned.password.clone());
                 hashing.spawn(async move {
-                    let hash = crate::password::hash(password).await;
+                    // In NFC, as registrations are (CONTRACT.md rule 10).
+                    let hash = crate::password::hash(normalize_password(&password)).await;
                     hash.map(|password_hash| User {
                         password_hash,
                         ..user

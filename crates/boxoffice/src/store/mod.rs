@@ -99,8 +99,24 @@ pub trait Store: Send + Sync + 'static {
     /// The user whose email, lower-cased, is `email_key`.
     async fn user_by_email_key(&self, email_key: &str) -> StoreResult<Option<User>>;
     /// Creates this admin, or makes the user with its email an admin with its password hash;
-    /// true if it was created.
+    /// true if it was created. A change of password or role raises the credentials version.
     async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool>;
+    /// The user's credentials version, which a change of password or role and a logout
+    /// everywhere raise (tokens issued under a lower one are refused); None for no such user.
+    async fn credentials_version(&self, user: ObjectId) -> StoreResult<Option<i64>>;
+    /// Ends every token issued so far for the user (raises the credentials version); the user,
+    /// or None if there is none.
+    async fn end_sessions(&self, user: ObjectId) -> StoreResult<Option<User>>;
+    /// Replaces `old_hash`, a hash of the password as typed stored before CONTRACT.md rule 10,
+    /// by `new_hash`, of its NFC form, unless the hash changed meanwhile. The password is the
+    /// same, so tokens stay valid.
+    async fn upgrade_password_hash(
+        &self,
+        user: ObjectId,
+        old_hash: &str,
+        new_hash: String,
+    ) -> StoreResult<()>;
+
     /// Records a failed login, and forgets failures from before `forget_before`.
     async fn record_login_failure(
         &self,

@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/users/login"),
     ("GET", "/api/users/{id}"),
     ("GET", "/api/users/{id}/bookings"),
+    ("POST", "/api/users/{id}/logout-all"),
     ("POST", "/api/events"),
     ("GET", "/api/events"),
     ("GET", "/api/events/{id}"),

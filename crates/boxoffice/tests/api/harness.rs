@@ -86,6 +86,7 @@ pub fn test_config() -> Config {
         auth_mode: Some(AuthMode::Open),
         jwt_secret: None,
         jwt_ttl_seconds: 3600,
+        credentials_cache_ms: 5000,
         admin_email: None,
         admin_password: None,
         database_max_connections: 8,
@@ -164,6 +165,15 @@ pub fn percent_encode(text: &str) -> String {
 
 /// A fresh database URL for one test, and the directory that must outlive it.
 pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
+    fresh_database_with(backend, "").await
+}
+
+/// [`fresh_database`], a PostgreSQL one created with these options of `CREATE DATABASE`
+/// (such as a locale); SQLite has no such options and ignores them.
+pub async fn fresh_database_with(
+    backend: Backend,
+    postgres_options: &str,
+) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("boxoffice.db").display()),
@@ -176,10 +186,12 @@ pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
             let mut admin = sqlx::PgConnection::connect(&admin_url)
                 .await
                 .expect("connect to the test PostgreSQL cluster");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut admin)
-                .await
-                .expect("create a test database");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name} {postgres_options}"
+            )))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
             let base = admin_url.rsplit_once('/').expect("a database in the URL").0;
             format!("{base}/{name}")
         }
@@ -198,7 +210,17 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
-        let (database_url, dir) = fresh_database(backend).await;
+        Self::spawn_with_database_options(backend, "", configure).await
+    }
+
+    /// [`Self::spawn_with`] on a PostgreSQL database created with these `CREATE DATABASE`
+    /// options (a locale, say); on SQLite the options do not apply.
+    pub async fn spawn_with_database_options(
+        backend: Backend,
+        postgres_options: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let (database_url, dir) = fresh_database_with(backend, postgres_options).await;
         let mut config = test_config();
         config.database_url = database_url.clone();
         configure(&mut config);

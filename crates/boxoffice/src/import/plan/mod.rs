@@ -119,6 +119,7 @@ pub(super) async fn plan_users(
                     email,
                     role,
                     password_hash: String::new(),
+                    credentials_version: 0,
                     created_at,
                     updated_at,
                 },

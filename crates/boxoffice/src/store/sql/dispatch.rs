@@ -31,6 +31,20 @@ impl Store for SqlStore {
     async fn upsert_admin(&self, admin: NewUser, now: Timestamp) -> StoreResult<bool> {
         self.upsert_admin_now(admin, now).await
     }
+    async fn credentials_version(&self, user: ObjectId) -> StoreResult<Option<i64>> {
+        self.credentials_version_of(user).await
+    }
+    async fn end_sessions(&self, user: ObjectId) -> StoreResult<Option<User>> {
+        self.end_sessions_now(user).await
+    }
+    async fn upgrade_password_hash(
+        &self,
+        user: ObjectId,
+        old_hash: &str,
+        new_hash: String,
+    ) -> StoreResult<()> {
+        self.upgrade_hash(user, old_hash, new_hash).await
+    }
     async fn record_login_failure(
         &self,
         email_key: &str,
@@ -58,7 +72,7 @@ impl Store for SqlStore {
         self.public_read(|pool| events::event_by_id(pool, id)).await
     }
     async fn list_events(&self, query: EventQuery) -> StoreResult<Page<Event>> {
-        self.public_read(|pool| lists::event_page(pool, query.clone()))
+        self.public_read(|pool| lists::event_page(pool, self.dialect, query.clone()))
             .await
     }
     async fn update_event(

@@ -5,7 +5,7 @@ use sqlx::{Any, Executor};
 
 use super::rows::event_columns;
 use super::{Decision, SqlStore, Tx};
-use crate::domain::{Event, EventChanges, NewEvent, ObjectId, Rejection, Timestamp};
+use crate::domain::{Event, EventChanges, NewEvent, ObjectId, Rejection, Timestamp, caseless_key};
 use crate::store::{StoreError, StoreResult};
 
 /// Writes an event row as given; false if its id is already there (imports run twice).
@@ -15,8 +15,8 @@ pub(super) async fn insert_event<'c>(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO events (id, name, description, event_date, total_seats, available_seats, \
-         withheld_seats, created_at, updated_at, seating_chart, price, currency) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+         withheld_seats, created_at, updated_at, seating_chart, price, currency, name_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
     )
     .bind(event.id)
     .bind(event.name.clone())
@@ -35,6 +35,8 @@ pub(super) async fn insert_event<'c>(
     )
     .bind(event.price.as_ref().map(|price| price.amount))
     .bind(event.price.as_ref().map(|price| price.currency.clone()))
+    // The caseless key the name search compares (the listing's `q`; `lists.rs`).
+    .bind(caseless_key(&event.name))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -97,7 +99,7 @@ impl SqlStore {
         // One conditional statement: the seats taken meanwhile are those the database sees,
         // never a count read earlier. Every SET expression reads the row as it was.
         let updated: Option<Event> = sqlx::query_as(concat!(
-            "UPDATE events SET name = COALESCE($2, name), \
+            "UPDATE events SET name = COALESCE($2, name), name_key = COALESCE($7, name_key), \
                  description = COALESCE($3, description), \
                  event_date = COALESCE($4, event_date), \
                  total_seats = COALESCE($5, total_seats), \
@@ -113,6 +115,7 @@ impl SqlStore {
         .bind(changes.event_date)
         .bind(changes.total_seats)
         .bind(now)
+        .bind(changes.name.as_deref().map(caseless_key))
         .fetch_optional(&mut **tx)
         .await?;
         match updated {

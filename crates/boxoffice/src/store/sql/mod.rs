@@ -26,6 +26,7 @@ mod lists;
 mod locks;
 mod logins;
 mod payments;
+mod rekey;
 mod replica;
 mod rows;
 mod seats;
@@ -160,17 +161,37 @@ impl Statements {
 }
 
 impl SqlStore {
-    /// Connects to `url` (`sqlite://PATH` or `postgres://…`) and brings the schema up to date.
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`), brings the schema up to date, and
+    /// computes the Unicode keys of rows written before migration 0003 (`rekey.rs`).
     pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
         let dialect = Dialect::of_url(url)?;
         let Pools { writer, reader } = dialect.connect(url, settings).await?;
-        Ok(Self {
+        let store = Self {
             dialect,
             writer,
             reader,
             replica: None,
             sql: Statements::new(dialect),
-        })
+        };
+        let rekeyed = store
+            .rekey_old_rows()
+            .await
+            .map_err(|error| anyhow::anyhow!("re-keying emails and event names: {error}"))?;
+        if rekeyed.users + rekeyed.events > 0 {
+            tracing::info!(
+                users = rekeyed.users,
+                events = rekeyed.events,
+                "emails and event names re-keyed by Unicode rules (CONTRACT.md rule 10)"
+            );
+        }
+        for (id, email) in &rekeyed.conflicts {
+            tracing::warn!(
+                user = %id, %email,
+                "another account has this email once normalised and case-folded; this one \
+                 keeps its old key and cannot log in until one of the two is changed"
+            );
+        }
+        Ok(store)
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -13,7 +13,7 @@ use crate::domain::{Booking, Event, Inventory, ObjectId, Price, SeatLock, User};
 
 macro_rules! user_columns {
     () => {
-        "id, name, email, role, password_hash, created_at, updated_at"
+        "id, name, email, role, password_hash, credentials_version, created_at, updated_at"
     };
 }
 macro_rules! event_columns {
@@ -44,6 +44,7 @@ impl FromRow<'_, AnyRow> for User {
             email: row.try_get("email")?,
             role: row.try_get("role")?,
             password_hash: row.try_get("password_hash")?,
+            credentials_version: row.try_get("credentials_version")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })

@@ -18,6 +18,7 @@ impl SqlStore {
             email: user.email,
             role: user.role,
             password_hash: user.password_hash,
+            credentials_version: 0,
             created_at: now,
             updated_at: now,
         };
@@ -67,7 +68,46 @@ impl SqlStore {
         .await?)
     }
 
-    /// One statement, so two instances starting at once cannot both insert.
+    /// Replaces a hash stored before CONTRACT.md rule 10 by one of the NFC password, unless the
+    /// stored hash changed meanwhile (a rotation at start-up wins).
+    pub(super) async fn upgrade_hash(
+        &self,
+        user: ObjectId,
+        old_hash: &str,
+        new_hash: String,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+            .bind(user)
+            .bind(old_hash.to_owned())
+            .bind(new_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn credentials_version_of(&self, user: ObjectId) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT credentials_version FROM users WHERE id = $1")
+                .bind(user)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    /// Raises the credentials version in one statement; the user as it now is.
+    pub(super) async fn end_sessions_now(&self, user: ObjectId) -> StoreResult<Option<User>> {
+        Ok(sqlx::query_as(concat!(
+            "UPDATE users SET credentials_version = credentials_version + 1 WHERE id = $1 \
+             RETURNING ",
+            user_columns!()
+        ))
+        .bind(user)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    /// One statement, so two instances starting at once cannot both insert. A new password or
+    /// role raises the credentials version, so tokens issued before it end.
     pub(super) async fn upsert_admin_now(
         &self,
         admin: NewUser,
@@ -78,7 +118,8 @@ impl SqlStore {
             "INSERT INTO users (id, name, email, email_key, password_hash, role, created_at, \
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
              ON CONFLICT (email_key) DO UPDATE SET role = excluded.role, \
-             password_hash = excluded.password_hash, updated_at = excluded.updated_at \
+             password_hash = excluded.password_hash, updated_at = excluded.updated_at, \
+             credentials_version = users.credentials_version + 1 \
              RETURNING id",
         )
         .bind(id)
