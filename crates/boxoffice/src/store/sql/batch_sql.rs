@@ -1,4 +1,5 @@
-//! The hold path's set-based statements (`holds.rs`), one text each whatever the batch size.
+//! The hold path's set-based statements (`holds.rs`), one text each whatever the batch size,
+//! and the two reads a batch makes with them (its stored keys; its event and users).
 //!
 //! A batch names up to `LOCK_BATCH_MAX` keys, users and new locks. Spelling them as that many
 //! placeholders gave every batch size its own statement text, so PostgreSQL parsed and planned
@@ -19,8 +20,13 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::Dialect;
-use crate::domain::{ObjectId, SeatLock};
+use std::collections::{HashMap, HashSet};
+
+use sqlx::AssertSqlSafe;
+
+use super::{Dialect, Tx};
+use crate::domain::{LockRequest, ObjectId, Price, SeatLock, Timestamp};
+use crate::store::StoreResult;
 
 pub(super) struct BatchStatements {
     /// `$1`: `[[user_id, idempotency_key], …]`; returns the locks stored under those keys.
@@ -125,6 +131,92 @@ pub(super) fn lock_rows(locks: &[&SeatLock]) -> String {
         ])
     }))
     .to_string()
+}
+
+/// For each request, the lock stored under its `(user, idempotency key)`, in one statement.
+pub(super) async fn stored_locks(
+    tx: &mut Tx,
+    sql: &BatchStatements,
+    requests: &[LockRequest],
+) -> StoreResult<Vec<Option<SeatLock>>> {
+    let keys: Vec<(ObjectId, &str)> = distinct(
+        requests
+            .iter()
+            .map(|r| (r.user_id, r.idempotency_key.as_str())),
+    );
+    let found: Vec<SeatLock> = sqlx::query_as(AssertSqlSafe(sql.stored_locks.clone()))
+        .bind(key_pairs(&keys))
+        .fetch_all(&mut **tx)
+        .await?;
+    let found: HashMap<(ObjectId, &str), &SeatLock> = found
+        .iter()
+        .map(|lock| ((lock.user_id, lock.idempotency_key.as_str()), lock))
+        .collect();
+    Ok(requests
+        .iter()
+        .map(|r| {
+            found
+                .get(&(r.user_id, r.idempotency_key.as_str()))
+                .map(|&lock| lock.clone())
+        })
+        .collect())
+}
+
+/// What a batch needs of its event: whether it has started, and (as a hint) its seats.
+#[derive(Clone)]
+pub(super) struct EventGlance {
+    pub(super) date: Timestamp,
+    pub(super) available_seats: i64,
+    pub(super) seated: bool,
+    /// A general-admission event's price per seat.
+    pub(super) price: Option<Price>,
+}
+
+/// The batch's event, and for each request whether its user exists: one statement, one row
+/// per user found (or one row without a user). No row: no such event, and then whether the
+/// users exist does not matter (a missing event is the first thing a request is told).
+pub(super) async fn event_and_users(
+    tx: &mut Tx,
+    sql: &BatchStatements,
+    requests: &[LockRequest],
+) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
+    let ids = distinct(requests.iter().map(|r| r.user_id));
+    type Row = (
+        Timestamp,
+        i64,
+        i64,
+        Option<i64>,
+        Option<String>,
+        Option<ObjectId>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql.event_and_users.clone()))
+        .bind(requests[0].event_id)
+        .bind(user_ids(&ids))
+        .fetch_all(&mut **tx)
+        .await?;
+    let event =
+        rows.first().map(
+            |(date, available_seats, seated, price, currency, _)| EventGlance {
+                date: *date,
+                available_seats: *available_seats,
+                seated: *seated != 0,
+                price: price
+                    .zip(currency.clone())
+                    .map(|(amount, currency)| Price { amount, currency }),
+            },
+        );
+    let found: HashSet<ObjectId> = rows.into_iter().filter_map(|row| row.5).collect();
+    let user_exists = requests
+        .iter()
+        .map(|r| found.contains(&r.user_id))
+        .collect();
+    Ok((event, user_exists))
+}
+
+/// The values in order of first appearance, each once.
+fn distinct<T: Eq + std::hash::Hash + Copy>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = HashSet::new();
+    values.filter(|value| seen.insert(*value)).collect()
 }
 
 #[cfg(test)]

@@ -9,17 +9,16 @@
 //! are what a batch costs on PostgreSQL, more than rows; and each statement has one text
 //! whatever the batch size (`batch_sql.rs`), so it is prepared once per connection.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::AssertSqlSafe;
 
-use super::batch_sql::{self, BatchStatements};
+use super::batch_sql::{self, BatchStatements, event_and_users, stored_locks};
 use super::{Decision, SqlStore, Tx};
 use crate::domain::seating::HoldDetails;
 use crate::domain::{
-    Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, Price, SeatLock,
-    Timestamp, decide_lock_batch, granted_seats, short_of_seats,
+    Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, SeatLock, Timestamp,
+    decide_lock_batch, granted_seats, short_of_seats,
 };
 use crate::store::{LockBatch, LockOutcome, StoreError, StoreResult};
 
@@ -263,86 +262,6 @@ pub(super) async fn take_seats(
     Ok(taken.rows_affected() == 1)
 }
 
-/// For each request, the lock stored under its `(user, idempotency key)`, in one statement.
-async fn stored_locks(
-    tx: &mut Tx,
-    sql: &BatchStatements,
-    requests: &[LockRequest],
-) -> StoreResult<Vec<Option<SeatLock>>> {
-    let keys: Vec<(ObjectId, &str)> = distinct(
-        requests
-            .iter()
-            .map(|r| (r.user_id, r.idempotency_key.as_str())),
-    );
-    let found: Vec<SeatLock> = sqlx::query_as(AssertSqlSafe(sql.stored_locks.clone()))
-        .bind(batch_sql::key_pairs(&keys))
-        .fetch_all(&mut **tx)
-        .await?;
-    let found: HashMap<(ObjectId, &str), &SeatLock> = found
-        .iter()
-        .map(|lock| ((lock.user_id, lock.idempotency_key.as_str()), lock))
-        .collect();
-    Ok(requests
-        .iter()
-        .map(|r| {
-            found
-                .get(&(r.user_id, r.idempotency_key.as_str()))
-                .map(|&lock| lock.clone())
-        })
-        .collect())
-}
-
-/// What a batch needs of its event: whether it has started, and (as a hint) its seats.
-#[derive(Clone)]
-struct EventGlance {
-    date: Timestamp,
-    available_seats: i64,
-    seated: bool,
-    /// A general-admission event's price per seat.
-    price: Option<Price>,
-}
-
-/// The batch's event, and for each request whether its user exists: one statement, one row
-/// per user found (or one row without a user). No row: no such event, and then whether the
-/// users exist does not matter (a missing event is the first thing a request is told).
-async fn event_and_users(
-    tx: &mut Tx,
-    sql: &BatchStatements,
-    requests: &[LockRequest],
-) -> StoreResult<(Option<EventGlance>, Vec<bool>)> {
-    let ids = distinct(requests.iter().map(|r| r.user_id));
-    type Row = (
-        Timestamp,
-        i64,
-        i64,
-        Option<i64>,
-        Option<String>,
-        Option<ObjectId>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(AssertSqlSafe(sql.event_and_users.clone()))
-        .bind(requests[0].event_id)
-        .bind(batch_sql::user_ids(&ids))
-        .fetch_all(&mut **tx)
-        .await?;
-    let event =
-        rows.first().map(
-            |(date, available_seats, seated, price, currency, _)| EventGlance {
-                date: *date,
-                available_seats: *available_seats,
-                seated: *seated != 0,
-                price: price
-                    .zip(currency.clone())
-                    .map(|(amount, currency)| Price { amount, currency }),
-            },
-        );
-    let found: HashSet<ObjectId> = rows.into_iter().filter_map(|row| row.5).collect();
-    let user_exists = requests
-        .iter()
-        .map(|r| found.contains(&r.user_id))
-        .collect();
-    Ok((event, user_exists))
-}
-
 /// Writes the granted locks in one statement and pairs every request with its answer;
 /// `details` are what each request's lock holds, if it is granted.
 pub(super) async fn insert_locks(
@@ -394,12 +313,6 @@ pub(super) async fn insert_locks(
             Ok(Ok(LockOutcome { lock, replayed }))
         })
         .collect()
-}
-
-/// The values in order of first appearance, each once.
-fn distinct<T: Eq + std::hash::Hash + Copy>(values: impl Iterator<Item = T>) -> Vec<T> {
-    let mut seen = HashSet::new();
-    values.filter(|value| seen.insert(*value)).collect()
 }
 
 fn missing_answer() -> StoreError {
