@@ -63,7 +63,14 @@ async fn login(
     let since = now.plus_seconds(-LOGIN_WINDOW_SECONDS);
     let store = &app.store;
     let email_nth = store
-        .nth_login_failure(FailureScope::Email(&key), MAX_FAILURES_PER_EMAIL, since)
+        .nth_login_failure(
+            FailureScope::EmailFromClient {
+                email: &key,
+                client: &client,
+            },
+            MAX_FAILURES_PER_EMAIL,
+            since,
+        )
         .await?;
     let client_nth = store
         .nth_login_failure(
