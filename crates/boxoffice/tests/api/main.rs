@@ -11,6 +11,7 @@ mod batching;
 mod cancellation;
 mod commit_outcome;
 mod concurrency;
+mod connections;
 mod crash_and_scale;
 mod dates;
 mod docs_and_metrics;
