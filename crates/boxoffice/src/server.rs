@@ -77,6 +77,10 @@ impl ConnectionLimits {
     }
 }
 
+/// The largest request head (request line and headers) read, in bytes; a larger one is
+/// answered 431 by hyper. Request targets over 65,534 bytes are answered 414 (within this).
+pub const MAX_REQUEST_HEAD_BYTES: usize = 128 * 1024;
+
 /// At most one "cap reached" warning in this long, however often the cap is hit.
 const CAP_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -170,6 +174,7 @@ async fn serve_connection(
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout())
+        .max_header_size(MAX_REQUEST_HEAD_BYTES)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
