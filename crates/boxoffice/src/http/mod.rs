@@ -19,6 +19,7 @@ mod query;
 mod scrape;
 mod seat_views;
 mod seats;
+mod text_schemas;
 mod users;
 mod views;
 

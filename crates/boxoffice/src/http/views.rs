@@ -264,64 +264,10 @@ pub mod bodies {
     #![allow(dead_code)]
 
     use utoipa::ToSchema;
-    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
-    // The patterns state the handlers' rules exactly, so that a request is valid by the
-    // description if and only if the rules let it through (CONTRACT.md; `NewUser::validate`,
-    // `NewEvent::parse`): no text that is read may hold a NUL character (`^[^\u0000]*$`);
-    // names are trimmed of the whitespace Rust's `char::is_whitespace` knows (listed by code
-    // point, since regex dialects disagree on `\s`) and must keep 1 to N characters; an email
-    // is trimmed, then has one `@`, no whitespace or control characters, and a dotted domain
-    // that neither starts nor ends with a dot.
-
-    /// What `char::is_whitespace` (Unicode White_Space) matches, as a regex class body.
-    const WHITESPACE: &str = "\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
-    /// What `char::is_control` (Unicode Cc) matches.
-    const CONTROL: &str = "\\u0000-\\u001F\\u007F-\\u009F";
-
-    /// A string that keeps 1 to `max` characters once trimmed, and holds no NUL.
-    fn trimmed_text(max: usize, description: &str) -> Object {
-        let w = WHITESPACE;
-        let inner = max - 2;
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some(description))
-            .pattern(Some(format!(
-                "^[{w}]*[^{w}\\u0000](?:[^\\u0000]{{0,{inner}}}[^{w}\\u0000])?[{w}]*$"
-            )))
-            .build()
-    }
-
-    fn user_name() -> Object {
-        trimmed_text(100, "1 to 100 characters once trimmed")
-    }
-
-    fn event_name() -> Object {
-        trimmed_text(200, "1 to 200 characters once trimmed")
-    }
-
-    /// A change of name: as at creation, or `null` for no change.
-    fn event_name_change() -> Object {
-        let mut schema = event_name();
-        schema.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
-        schema
-    }
-
-    fn email() -> Object {
-        let (w, c) = (WHITESPACE, CONTROL);
-        let part = format!("[^@{w}{c}]");
-        let end = format!("[^@.{w}{c}]");
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some(
-                "Compared after NFC normalisation and case folding; at most 254 bytes once \
-                 trimmed",
-            ))
-            .pattern(Some(format!(
-                "^[{w}]*{part}+@{end}{part}*\\.{part}*{end}[{w}]*$"
-            )))
-            .build()
-    }
+    // Text rules as schema constraints, so that a request is valid by the description if and
+    // only if the handlers' rules let it through: see `text_schemas`.
+    use super::super::text_schemas::{email, event_name, event_name_change, user_name};
 
     #[derive(ToSchema)]
     pub struct RegisterBody {
