@@ -10,11 +10,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{self, Sessions, Tokens};
-use crate::config::{AuthMode, Config, Switch};
+use crate::config::{AuthMode, Config, ConnectionLimits, Switch};
 use crate::domain::{Lifetimes, Timestamp};
 use crate::holds::HoldQueue;
 use crate::http::{self, AppState, Authenticator, HttpSettings};
 use crate::password;
+use crate::server;
 use crate::store::{PoolSettings, SqlStore, Store};
 use crate::sweeper;
 use crate::telemetry;
@@ -26,6 +27,7 @@ pub struct Application {
     sweep_interval: Duration,
     /// How long requests in flight may take to finish once shutdown begins.
     grace: Duration,
+    connections: ConnectionLimits,
 }
 
 impl Application {
@@ -102,6 +104,7 @@ impl Application {
             lock_batching = ?config.lock_batching,
             rate_limit = ?settings.rate_limit,
             cors = ?settings.cors,
+            connections = ?config.connections,
             "boxoffice is listening"
         );
         Ok(Self {
@@ -110,6 +113,7 @@ impl Application {
             store,
             sweep_interval: config.sweep_interval(),
             grace: config.request_timeout() + Duration::from_secs(1),
+            connections: config.connections,
         })
     }
 
@@ -135,15 +139,10 @@ impl Application {
         let upkeep = tokio::spawn(metrics_upkeep(stopped.clone()));
         // The peer address is the client's unless a trusted proxy says otherwise; login
         // throttling and the request limit count by it.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stop.send(true);
-            })
-            .into_future();
+        let serve = server::serve(self.listener, self.router, self.connections, async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
         let mut stopping = stopped;
         let grace = self.grace;
         let overdue = async move {
@@ -151,7 +150,7 @@ impl Application {
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            served = serve => served.context("server error")?,
+            () = serve => {},
             () = overdue => tracing::warn!("requests still in flight after the grace period were dropped"),
         }
         if let Err(error) = sweeper.await {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::server::ConnectionLimits;
+
 #[derive(Parser, Debug)]
 #[command(name = "boxoffice", version, about, long_about = None)]
 pub struct Cli {
@@ -197,6 +199,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub protection: Protection,
+
+    #[command(flatten)]
+    pub connections: ConnectionLimits,
 }
 
 /// Abuse protection around the API: a general per-client request limit, CORS, and which

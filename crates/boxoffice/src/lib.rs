@@ -11,6 +11,7 @@ pub mod http;
 pub mod import;
 pub mod password;
 pub mod seatmap;
+pub mod server;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

@@ -1,12 +1,16 @@
-//! Login throttling: after too many failed logins within a window, for one email or from one
-//! client address, further attempts are refused until the window has moved past enough of them.
-//! The failures themselves are kept in the database, so every instance counts the same ones.
+//! Login throttling: after too many failed logins within a window, for one email from one client
+//! address or from one client address for any email, further attempts from that address are
+//! refused until the window has moved past enough of them. Failures are never counted per email
+//! alone, so that guessing from one address locks only that address out of the account, never
+//! its owner elsewhere (CONTRACT.md, Authentication and roles). The failures themselves are
+//! kept in the database, so every instance counts the same ones.
 
 use crate::domain::Timestamp;
 
 /// How far back failed logins count.
 pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
-/// Failed logins for one email (any client) within the window before attempts are refused.
+/// Failed logins for one email from one client address within the window before attempts for
+/// that email from that address are refused.
 pub const MAX_FAILURES_PER_EMAIL: u32 = 10;
 /// Failed logins from one client address (any email) within the window before attempts are
 /// refused. A successful login does not reset it.

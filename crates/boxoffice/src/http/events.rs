@@ -24,15 +24,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListParams {
-    /// Page size, 1 to 100 (default 20).
+    /// Page size, 1 to 100 (default 20), in digits.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// Where the page starts: a previous page's `nextCursor`.
+    #[param(pattern = "^[0-9a-fA-F]{16}[0-9a-f]{24}$")]
     cursor: Option<String>,
-    /// Events from this date on (RFC 3339; default: now, so upcoming events only).
+    /// Events from this date on (RFC 3339, 1970 to 9999 in UTC; default: now, so upcoming
+    /// events only).
+    #[param(value_type = Option<String>, format = DateTime, pattern = "^[^\\u0000]*$")]
     from: Option<String>,
-    /// Events before this date (RFC 3339).
+    /// Events before this date (RFC 3339, 1970 to 9999 in UTC).
+    #[param(value_type = Option<String>, format = DateTime, pattern = "^[^\\u0000]*$")]
     to: Option<String>,
     /// Part of the name, whatever its case.
+    #[param(pattern = "^[^\\u0000]*$")]
     q: Option<String>,
 }
 

@@ -45,8 +45,9 @@ pub struct LoggedIn {
         (status = 200, description = "A bearer token", body = Data<LoggedIn>),
         (status = 400, description = "`email and password are required`", body = ErrorBody),
         (status = 401, description = "`Invalid email or password` (the same for an unknown email)", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts for this email or from this \
-            address within 15 minutes; see `Retry-After`", body = ErrorBody,
+        (status = 429, description = "Too many failed attempts for this email from this \
+            address (10), or from this address (30), within 15 minutes; see `Retry-After`",
+            body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 async fn login(
@@ -66,7 +67,14 @@ async fn login(
     let since = now.plus_seconds(-LOGIN_WINDOW_SECONDS);
     let store = &app.store;
     let email_nth = store
-        .nth_login_failure(FailureScope::Email(&key), MAX_FAILURES_PER_EMAIL, since)
+        .nth_login_failure(
+            FailureScope::EmailFromClient {
+                email: &key,
+                client: &client,
+            },
+            MAX_FAILURES_PER_EMAIL,
+            since,
+        )
         .await?;
     let client_nth = store
         .nth_login_failure(

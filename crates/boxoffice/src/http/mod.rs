@@ -20,6 +20,7 @@ mod query;
 mod scrape;
 mod seat_views;
 mod seats;
+mod text_schemas;
 mod users;
 mod views;
 
@@ -92,15 +93,22 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(scrape::routes())
 }
 
-/// The OpenAPI description of every route of [`router`] but the documentation's own.
+/// The OpenAPI description of every route of [`router`] but the documentation's own, as a
+/// server with every option on describes itself ([`openapi::Deployment::FULL`]; the committed
+/// `docs/openapi.json`).
 pub fn openapi_spec() -> utoipa::openapi::OpenApi {
-    openapi::finish(api().into_openapi())
+    openapi::finish(api().into_openapi(), openapi::Deployment::FULL)
 }
 
 /// Every route, with the access it requires declared beside it (see [`Access`]), and the
 /// API's description with its Swagger UI.
 pub fn router(state: AppState, settings: &HttpSettings) -> Router {
     let authenticator = state.auth.clone();
+    let deployment = openapi::Deployment {
+        auth_mode: authenticator.mode,
+        rate_limited: settings.rate_limit.is_some(),
+        metrics_token: authenticator.metrics_token.is_some(),
+    };
     let (api, spec) = api().split_for_parts();
     let router = api
         // Every write route (not the fallbacks): the `Idempotency-Key` header.
@@ -108,7 +116,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
             state.clone(),
             idempotency::keep_answers,
         ))
-        .merge(openapi::docs_routes(&openapi::finish(spec)))
+        .merge(openapi::docs_routes(&openapi::finish(spec, deployment)))
         .fallback(async || ApiError::RouteNotFound)
         .method_not_allowed_fallback(async || ApiError::MethodNotAllowed)
         .with_state(state)

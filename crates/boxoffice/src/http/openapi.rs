@@ -22,6 +22,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::Access;
 use super::error::ErrorBody;
+use crate::config::AuthMode;
 use crate::domain::{BookingStatus, LockStatus, ObjectId, Role, Timestamp};
 
 /// Where the description is served.
@@ -98,9 +99,32 @@ pub fn base() -> Spec {
     ApiDoc::openapi()
 }
 
-/// The description the API's `OpenApiRouter` collected, with the answers that the layers
-/// around every route can give added to each operation.
-pub fn finish(mut spec: Spec) -> Spec {
+/// The settings that decide which answers the API can give, so that the served description
+/// is exact for the server that serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    pub auth_mode: AuthMode,
+    /// `RATE_LIMIT_PER_SECOND` is set: any route but health may answer 429.
+    pub rate_limited: bool,
+    /// `METRICS_TOKEN` is set: `/metrics` needs it (or, in jwt mode, an admin's token).
+    pub metrics_token: bool,
+}
+
+impl Deployment {
+    /// Everything on (jwt mode, a request limit, a metrics token): the fullest description,
+    /// the one committed as `docs/openapi.json`.
+    pub const FULL: Self = Self {
+        auth_mode: AuthMode::Jwt,
+        rate_limited: true,
+        metrics_token: true,
+    };
+}
+
+/// The description the API's `OpenApiRouter` collected, made exact for `deployment`: the
+/// answers the layers around every route can give are added to each operation, and in open
+/// mode no operation asks for a login token or answers 401/403 (only `/metrics` asks for
+/// `METRICS_TOKEN`, when it is set).
+pub fn finish(mut spec: Spec, deployment: Deployment) -> Spec {
     for (path, item) in spec.paths.paths.iter_mut() {
         let is_health = path.starts_with("/health");
         for operation in [&mut item.post, &mut item.patch, &mut item.delete]
@@ -110,10 +134,37 @@ pub fn finish(mut spec: Spec) -> Spec {
             super::idempotency::describe(operation, path);
         }
         for operation in operations_mut(item) {
-            add_common_answers(operation, is_health);
+            if deployment.auth_mode == AuthMode::Open {
+                drop_login_requirement(operation, deployment.metrics_token);
+            }
+            add_common_answers(operation, is_health, deployment.rate_limited);
+        }
+    }
+    if let Some(components) = spec.components.as_mut() {
+        if deployment.auth_mode == AuthMode::Open {
+            components.security_schemes.remove(BEARER);
+        }
+        if !deployment.metrics_token {
+            components.security_schemes.remove(METRICS_TOKEN);
         }
     }
     spec
+}
+
+/// Open mode: the operation needs no login token, so it never answers 401 or 403; but with
+/// `METRICS_TOKEN` set, `/metrics` still needs that token (a wrong or missing one is a 401).
+fn drop_login_requirement(operation: &mut Operation, metrics_token: bool) {
+    let Some(security) = operation.security.take() else {
+        return;
+    };
+    let scraper = SecurityRequirement::new(METRICS_TOKEN, Vec::<String>::new());
+    let responses = &mut operation.responses.responses;
+    responses.remove("403");
+    if metrics_token && security.contains(&scraper) {
+        operation.security = Some(vec![scraper]);
+    } else {
+        responses.remove("401");
+    }
 }
 
 /// The operations of one path, whatever their methods.
@@ -166,12 +217,26 @@ pub fn declare_access(operation: &mut Operation, access: Access) {
 }
 
 /// Answers the layers around every route may give, whatever the handler does.
-fn add_common_answers(operation: &mut Operation, is_health: bool) {
-    if operation.request_body.is_some() {
-        add_answer(
+fn add_common_answers(operation: &mut Operation, is_health: bool, rate_limited: bool) {
+    let reads_text = operation.request_body.is_some()
+        || operation.parameters.iter().flatten().any(|parameter| {
+            matches!(parameter, RefOr::T(parameter)
+                if parameter.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+        });
+    if reads_text {
+        extend_answer(
             operation,
             StatusCode::BAD_REQUEST,
-            "The body is not a JSON object",
+            "A text that is read (a body field or a query parameter) holds a NUL character: \
+             `Text must not contain NUL characters`",
+        );
+    }
+    if operation.request_body.is_some() {
+        extend_answer(
+            operation,
+            StatusCode::BAD_REQUEST,
+            "The body is not a JSON object: `Request body is not valid JSON`, `Request body \
+             must be a JSON object`",
         );
         add_answer(
             operation,
@@ -184,14 +249,26 @@ fn add_common_answers(operation: &mut Operation, is_health: bool) {
             "The body is not sent as `application/json`",
         );
     }
-    if !is_health {
-        add_answer(
+    if rate_limited && !is_health {
+        extend_answer(
             operation,
             StatusCode::TOO_MANY_REQUESTS,
-            "Over the per-client request limit (only when `RATE_LIMIT_PER_SECOND` is set); \
-             see `Retry-After`",
+            "Over the per-client request limit (`RATE_LIMIT_PER_SECOND`); see `Retry-After`",
         );
     }
+    // hyper's own answers, with an empty body, to a request head it will not read.
+    add_bare_answer(
+        operation,
+        StatusCode::URI_TOO_LONG,
+        "The request target is longer than 65,534 bytes (answered by the HTTP layer, with no \
+         body)",
+    );
+    add_bare_answer(
+        operation,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "The request head is larger than 128 KiB or has more than 100 headers (answered by the \
+         HTTP layer, with no body)",
+    );
     add_answer(
         operation,
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -203,6 +280,25 @@ fn add_common_answers(operation: &mut Operation, is_health: bool) {
         "The database is unreachable or busy, or the request took longer than \
          `REQUEST_TIMEOUT_MS`",
     );
+}
+
+/// An error answer with the error envelope; if the operation already describes `status`, the
+/// description gains this case.
+fn extend_answer(operation: &mut Operation, status: StatusCode, description: &str) {
+    if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(status.as_str()) {
+        response.description = format!("{}; or: {description}", response.description);
+        return;
+    }
+    add_answer(operation, status, description);
+}
+
+/// An answer without a body, unless the operation already describes `status`.
+fn add_bare_answer(operation: &mut Operation, status: StatusCode, description: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.as_str().to_owned())
+        .or_insert_with(|| RefOr::T(Response::new(description)));
 }
 
 /// An error answer with the error envelope, unless the operation already describes `status`.

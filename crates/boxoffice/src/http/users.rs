@@ -11,7 +11,7 @@ use super::views::{BookingView, Data, List, UserView, bodies, data, list};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
 use crate::auth::Caller;
 use crate::domain::{
-    BookingQuery, NewUser, ObjectId, Rejection, Role, Timestamp, normalize_password,
+    BookingQuery, BookingStatus, NewUser, ObjectId, Rejection, Role, Timestamp, normalize_password,
 };
 use crate::password;
 
@@ -85,11 +85,14 @@ pub(super) fn user_id_for(caller: Caller, id: &str) -> Result<ObjectId, ApiError
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct BookingListParams {
-    /// Only bookings in this status (`PAYMENT_PENDING`, `CONFIRMED`, …).
+    /// Only bookings in this status.
+    #[param(value_type = Option<BookingStatus>)]
     status: Option<String>,
-    /// Page size, 1 to 100 (default 20).
+    /// Page size, 1 to 100 (default 20), in digits.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// Where the page starts: a previous page's `nextCursor`.
+    #[param(pattern = "^[0-9a-fA-F]{16}[0-9a-f]{24}$")]
     cursor: Option<String>,
 }
 

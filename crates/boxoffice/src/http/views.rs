@@ -265,29 +265,41 @@ pub mod bodies {
 
     use utoipa::ToSchema;
 
+    // Text rules as schema constraints, so that a request is valid by the description if and
+    // only if the handlers' rules let it through: see `text_schemas`.
+    use super::super::text_schemas::{email, event_name, event_name_change, user_name};
+
     #[derive(ToSchema)]
     pub struct RegisterBody {
-        /// At most 100 characters.
+        /// 1 to 100 characters once trimmed.
+        #[schema(schema_with = user_name)]
         name: String,
-        #[schema(format = Email)]
+        /// Compared after NFC normalisation and case folding; at most 254 bytes once trimmed.
+        #[schema(schema_with = email)]
         email: String,
         /// 6 to 128 characters.
+        #[schema(min_length = 6, max_length = 128, pattern = "^[^\\u0000]*$")]
         password: String,
     }
 
     #[derive(ToSchema)]
     pub struct LoginBody {
+        #[schema(min_length = 1, pattern = "^[^\\u0000]*$")]
         email: String,
+        #[schema(min_length = 1, pattern = "^[^\\u0000]*$")]
         password: String,
     }
 
     #[derive(ToSchema)]
     #[schema(rename_all = "camelCase")]
     pub struct NewEventBody {
+        /// 1 to 200 characters once trimmed.
+        #[schema(schema_with = event_name)]
         name: String,
+        #[schema(max_length = 5000, pattern = "^[^\\u0000]*$")]
         description: Option<String>,
-        /// Any RFC 3339 date, in the future.
-        #[schema(format = DateTime)]
+        /// Any RFC 3339 date from 1970 to 9999 in UTC, in the future.
+        #[schema(format = DateTime, pattern = "^[^\\u0000]*$")]
         event_date: String,
         /// Required unless `seatingChart` is given; then, if given, equal to its seats.
         #[schema(minimum = 1)]
@@ -370,9 +382,13 @@ pub mod bodies {
     #[derive(ToSchema)]
     #[schema(rename_all = "camelCase")]
     pub struct EventChangesBody {
+        /// 1 to 200 characters once trimmed.
+        #[schema(schema_with = event_name_change)]
         name: Option<String>,
+        #[schema(max_length = 5000, pattern = "^[^\\u0000]*$")]
         description: Option<String>,
-        #[schema(format = DateTime)]
+        /// Any RFC 3339 date from 1970 to 9999 in UTC, in the future.
+        #[schema(format = DateTime, pattern = "^[^\\u0000]*$")]
         event_date: Option<String>,
         /// Moves `availableSeats` by the same amount; not below the seats already taken.
         #[schema(minimum = 1)]
@@ -395,7 +411,7 @@ pub mod bodies {
         /// Seated events: the best available seats with these preferences.
         best_available: Option<BestAvailableBody>,
         /// Per user: the same key with the same request replays the first answer.
-        #[schema(min_length = 1, max_length = 255)]
+        #[schema(min_length = 1, max_length = 255, pattern = "^[^\\u0000]*$")]
         idempotency_key: String,
     }
 

@@ -74,8 +74,10 @@ pub struct EventSeats {
 /// Which failed logins to count.
 #[derive(Clone, Copy, Debug)]
 pub enum FailureScope<'a> {
-    /// Those for one email key (the lower-cased email), from any client.
-    Email(&'a str),
+    /// Those for one email key (the normalised email) from one client address, so that an
+    /// attacker's failures lock only the attacker out of that account (CONTRACT.md,
+    /// Authentication and roles).
+    EmailFromClient { email: &'a str, client: &'a str },
     /// Those from one client address, for any email.
     Client(&'a str),
 }

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TEST_JWT_SECRET, TestApp};
+use crate::harness::{ADMIN_EMAIL, ADMIN_PASSWORD, TEST_JWT_SECRET, TestApp, jwt_mode};
 
 fn now_seconds() -> i64 {
     boxoffice::domain::Timestamp::now().millis() / 1000
@@ -144,7 +144,7 @@ backend_tests! {
         app.stop().await;
     }
 
-    async fn failed_logins_for_one_email_are_throttled(backend: Backend) {
+    async fn failed_logins_for_one_email_from_one_address_are_throttled(backend: Backend) {
         let app = TestApp::spawn_jwt(backend).await;
         let ann = app.register_account("Ann").await;
         let bob = app.register_account("Bob").await;
@@ -172,6 +172,60 @@ backend_tests! {
         // Once the window has passed (moved here by ageing the failures), Ann may log in.
         app.sql("UPDATE login_failures SET failed_at = failed_at - 900000").await;
         app.token(&ann.email, &ann.password).await;
+        app.stop().await;
+    }
+
+    async fn guesses_from_one_address_lock_only_that_address_out(backend: Backend) {
+        let app = TestApp::spawn_with(backend, |config| {
+            jwt_mode(config);
+            config.protection.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        })
+        .await;
+        let ann = app.register_account("Ann").await;
+        let from = |address: &'static str, password: &str| {
+            app.client
+                .post(app.url("/api/users/login"))
+                .header("x-forwarded-for", address)
+                .json(&json!({"email": ann.email, "password": password}))
+        };
+        let attacker = "203.0.113.7";
+        for _ in 0..10 {
+            app.send(from(attacker, "wrong-password")).await.assert_error(401, "Invalid email or password");
+        }
+        // The attacker is locked out of Ann's account, even with the right password...
+        let reply = app.send(from(attacker, &ann.password)).await;
+        reply.assert_error(429, "Too many failed login attempts; try again later");
+        assert!((1..=900).contains(&retry_after(&reply)));
+        // ...but Ann, from her own address, is not: neither by the attacker's failures nor
+        // by her own typo.
+        app.send(from("198.51.100.20", "typo-password")).await.assert_error(401, "Invalid email or password");
+        let ann_login = app.send(from("198.51.100.20", &ann.password)).await;
+        assert_eq!(ann_login.status, 200, "{}", ann_login.body);
+        // The per-address limit still holds across emails: 20 more guesses for other emails
+        // make 30 from the attacker's address, which then cannot log in as anyone.
+        for i in 0..20 {
+            let reply = app
+                .send(
+                    app.client
+                        .post(app.url("/api/users/login"))
+                        .header("x-forwarded-for", attacker)
+                        .json(&json!({"email": format!("guess{i}@example.com"), "password": "wrong-password"})),
+                )
+                .await;
+            reply.assert_error(401, "Invalid email or password");
+        }
+        let bob = app.register_account("Bob").await;
+        let reply = app
+            .send(
+                app.client
+                    .post(app.url("/api/users/login"))
+                    .header("x-forwarded-for", attacker)
+                    .json(&json!({"email": bob.email, "password": bob.password})),
+            )
+            .await;
+        reply.assert_error(429, "Too many failed login attempts; try again later");
+        let ann_login = app.send(from("198.51.100.20", &ann.password)).await;
+        assert_eq!(ann_login.status, 200, "{}", ann_login.body);
         app.stop().await;
     }
 

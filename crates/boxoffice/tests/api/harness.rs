@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use boxoffice::app::Application;
-use boxoffice::config::{AuthMode, Config, LogFormat, Protection, Switch};
+use boxoffice::config::{AuthMode, Config, ConnectionLimits, LogFormat, Protection, Switch};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -96,6 +96,7 @@ pub fn test_config() -> Config {
         log: "warn".to_owned(),
         log_format: LogFormat::Text,
         protection: Protection::default(),
+        connections: ConnectionLimits::default(),
     }
 }
 

@@ -25,8 +25,25 @@ pub struct ServerProcess {
 
 /// A command for the binary with a clean environment: only what the test says.
 pub fn command(database_url: &str, env: &[(&str, &str)]) -> (Command, tempfile::TempDir) {
+    launched_by(&[], database_url, env)
+}
+
+/// [`command`], run by a launcher (`["prlimit", "--nofile=256"]`): the launcher's words, then
+/// the binary.
+pub fn launched_by(
+    launcher: &[&str],
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> (Command, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(BINARY);
+    let mut command = match launcher {
+        [] => Command::new(BINARY),
+        [program, args @ ..] => {
+            let mut command = Command::new(program);
+            command.args(args).arg(BINARY);
+            command
+        }
+    };
     command
         .env_clear()
         .current_dir(dir.path())
@@ -43,7 +60,17 @@ pub fn command(database_url: &str, env: &[(&str, &str)]) -> (Command, tempfile::
 
 impl ServerProcess {
     pub async fn start(backend: Backend, database_url: &str, env: &[(&str, &str)]) -> Self {
-        let (mut command, dir) = command(database_url, env);
+        let (command, dir) = command(database_url, env);
+        Self::spawn(backend, database_url, command, dir).await
+    }
+
+    /// Starts `command` (from [`command`] or [`launched_by`]) and waits until it listens.
+    pub async fn spawn(
+        backend: Backend,
+        database_url: &str,
+        mut command: Command,
+        dir: tempfile::TempDir,
+    ) -> Self {
         let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -36,23 +36,28 @@ impl SqlStore {
         n: u32,
         since: Timestamp,
     ) -> StoreResult<Option<Timestamp>> {
-        let (statement, key) = match scope {
-            FailureScope::Email(key) => (
-                "SELECT failed_at FROM login_failures WHERE email_key = $1 AND failed_at > $2 \
+        let (statement, client, email) = match scope {
+            FailureScope::EmailFromClient { email, client } => (
+                "SELECT failed_at FROM login_failures \
+                 WHERE client = $1 AND failed_at > $2 AND email_key = $4 \
                  ORDER BY failed_at DESC LIMIT 1 OFFSET $3",
-                key,
+                client,
+                Some(email),
             ),
-            FailureScope::Client(key) => (
+            FailureScope::Client(client) => (
                 "SELECT failed_at FROM login_failures WHERE client = $1 AND failed_at > $2 \
                  ORDER BY failed_at DESC LIMIT 1 OFFSET $3",
-                key,
+                client,
+                None,
             ),
         };
-        Ok(sqlx::query_scalar(statement)
-            .bind(key.to_owned())
+        let mut query = sqlx::query_scalar(statement)
+            .bind(client.to_owned())
             .bind(since)
-            .bind(i64::from(n.saturating_sub(1)))
-            .fetch_optional(&self.reader)
-            .await?)
+            .bind(i64::from(n.saturating_sub(1)));
+        if let Some(email) = email {
+            query = query.bind(email.to_owned());
+        }
+        Ok(query.fetch_optional(&self.reader).await?)
     }
 }
