@@ -11,6 +11,7 @@ mod json;
 mod locks;
 mod login;
 mod middleware;
+mod notifications;
 pub mod openapi;
 mod path;
 mod payments;
@@ -21,6 +22,7 @@ mod seat_views;
 mod seats;
 mod users;
 mod views;
+mod webhooks;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -36,6 +38,7 @@ pub use access::{Access, Authenticator};
 pub use error::ApiError;
 pub use idempotency::IDEMPOTENCY_KEY;
 pub use json::JsonObject;
+pub use notifications::NotificationViews;
 pub use path::PathId;
 pub use protection::ClientAddress;
 pub use query::QueryParams;
@@ -43,7 +46,8 @@ pub use query::QueryParams;
 use crate::config::{CorsOrigins, RateLimit};
 use crate::domain::{Lifetimes, ObjectId};
 use crate::holds::HoldQueue;
-use crate::store::Store;
+use crate::store::{Notifications, Store};
+use crate::webhooks::WebhookClient;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -54,6 +58,10 @@ pub struct AppState {
     /// How long holds and payment windows last.
     pub lifetimes: Lifetimes,
     pub auth: Arc<Authenticator>,
+    /// The feed and the webhook endpoints.
+    pub notifications: Arc<dyn Notifications>,
+    /// Checks new endpoints' URLs as deliveries will (`WEBHOOK_ALLOW_PRIVATE`).
+    pub webhooks: Arc<WebhookClient>,
 }
 
 pub struct HttpSettings {
@@ -87,6 +95,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(bookings::routes())
         .merge(payments::routes())
         .merge(seats::routes())
+        .merge(notifications::routes())
+        .merge(webhooks::routes())
         .merge(scrape::routes())
 }
 

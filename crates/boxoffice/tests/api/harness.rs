@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use boxoffice::app::Application;
-use boxoffice::config::{AuthMode, Config, LogFormat, Protection, Switch};
+use boxoffice::config::{AuthMode, Config, LogFormat, NotificationSettings, Protection, Switch};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -95,6 +95,13 @@ pub fn test_config() -> Config {
         log: "warn".to_owned(),
         log_format: LogFormat::Text,
         protection: Protection::default(),
+        // Test receivers listen on loopback.
+        notifications: NotificationSettings {
+            webhook_timeout_ms: 5000,
+            webhook_retry_hours: 72.0,
+            webhook_allow_private: true,
+            notification_retention_days: 30,
+        },
     }
 }
 

@@ -4,6 +4,7 @@
 mod harness;
 mod pg_cluster;
 mod process;
+mod receiver;
 
 mod authentication;
 mod authorization;
@@ -25,6 +26,7 @@ mod import_mongo;
 mod json_everywhere;
 mod jwt_flow;
 mod listing;
+mod notifications;
 mod outage;
 mod protection;
 mod replica_reads;
@@ -35,3 +37,4 @@ mod seed_flow;
 mod startup;
 mod time_rules;
 mod validation;
+mod webhooks;
