@@ -31,7 +31,7 @@ const IDLE_POLL: Duration = Duration::from_millis(100);
 /// How often the pending gauge is counted.
 const PENDING_GAUGE_EVERY: Duration = Duration::from_secs(5);
 /// A claim's lease lasts the attempt's timeout plus this, to leave time to record it.
-const LEASE_MARGIN: Duration = Duration::from_secs(30);
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 pub struct DeliveryWorker {
     pub store: Arc<dyn Notifications>,

@@ -26,6 +26,7 @@ mod import_mongo;
 mod json_everywhere;
 mod jwt_flow;
 mod listing;
+mod notification_crash;
 mod notifications;
 mod outage;
 mod protection;

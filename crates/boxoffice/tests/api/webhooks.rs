@@ -37,6 +37,23 @@ fn verifies(secret: &str, received: &Received) -> bool {
 
 const WAIT: Duration = Duration::from_secs(15);
 
+/// The value of a counter (summed over its labels) in `GET /metrics`; 0 when absent.
+async fn metric(app: &TestApp, name: &str) -> f64 {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 backend_tests! {
     async fn deliveries_are_signed_and_both_secrets_sign_during_a_rotation(backend: Backend) {
         let app = TestApp::spawn(backend).await;
@@ -82,6 +99,8 @@ backend_tests! {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(listed["_id"], hook.as_str());
+        assert!(metric(&app, "boxoffice_webhook_delivered_total").await >= 2.0);
+        assert!(metric(&app, "boxoffice_webhook_delivery_latency_seconds_count").await >= 2.0);
         assert_eq!(listed["delivered"], 2);
         assert_eq!(listed["pending"], 0);
         assert_eq!(listed["dead"], 0);
@@ -118,6 +137,7 @@ backend_tests! {
             .collect();
         assert_eq!(summary, [(2, "delivered", Some(204)), (1, "failed", Some(500))]);
         assert_eq!(attempts[1]["error"], "HTTP 500");
+        assert!(metric(&app, "boxoffice_webhook_failed_attempts_total").await >= 1.0);
         assert_eq!(attempts[0]["notificationId"], got[0].id.as_str());
         let only_failed = app
             .get_query(&format!("/api/webhooks/{hook}/deliveries"), &[("status", "failed")])
@@ -190,6 +210,7 @@ backend_tests! {
         assert_eq!(dead["pending"], 0);
         let attempts = app.get(&format!("/api/webhooks/{hook}/deliveries")).await;
         assert_eq!(attempts.body["data"][0]["status"], "dead");
+        assert!(metric(&app, "boxoffice_webhook_dead_total").await >= 1.0);
         receiver.answer(200);
         let queued = app.post(&format!("/api/webhooks/{hook}/redeliver"), json!({})).await;
         assert_eq!(queued.status, 202, "{}", queued.body);
