@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::harness::TestApp;
+use crate::seating::{create_seated, hold_named, theatre_chart};
 
 /// Every numbered notification after `after`, following `nextAfter` page by page.
 pub async fn feed_after(app: &TestApp, after: i64) -> Vec<Value> {
@@ -203,6 +204,25 @@ backend_tests! {
         assert_eq!(created, granted);
         assert_eq!(feed_after(&first, 0).await, seen, "both instances show one feed");
         second.stop().await;
+    }
+
+    async fn seated_holds_and_their_bookings_make_their_notifications(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let user = app.register("Ann").await;
+        let event = create_seated(&app, theatre_chart()).await.id();
+        let held = hold_named(&app, &event, &user, &["stalls-A-7", "stalls-A-8"], "k1").await;
+        assert_eq!(held.status, 201, "{}", held.body);
+        assert!(hold_named(&app, &event, &user, &["stalls-A-7", "stalls-A-8"], "k1").await.replayed());
+        let booking = app.book(&held.id()).await;
+        assert_eq!(app.pay(&booking, "success").await.status, 200);
+        let feed = feed_of(&app, 4).await;
+        assert_eq!(
+            types(&feed),
+            ["event.created", "lock.created", "booking.created", "booking.confirmed"]
+        );
+        assert_eq!(feed[1]["data"], held.body["data"]);
+        assert_eq!(feed[1]["data"]["seatLabels"], json!(["stalls-A-7", "stalls-A-8"]));
+        assert_gap_free(&feed);
     }
 
     async fn the_feed_checks_its_parameters_and_is_for_admins(backend: Backend) {
