@@ -10,21 +10,26 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{self, Sessions, Tokens};
-use crate::config::{AuthMode, Config, ConnectionLimits, Switch};
+use crate::config::{AuthMode, Config, ConnectionLimits, NotificationSettings, Switch};
+use crate::domain::notification::RetrySchedule;
 use crate::domain::{Lifetimes, Timestamp};
 use crate::holds::HoldQueue;
 use crate::http::{self, AppState, Authenticator, HttpSettings};
+use crate::outbox;
 use crate::password;
 use crate::server;
-use crate::store::{PoolSettings, SqlStore, Store};
+use crate::store::{Notifications, PoolSettings, SqlStore, Store};
 use crate::sweeper;
 use crate::telemetry;
+use crate::webhooks::{DeliverySettings, DeliveryWorker, WebhookClient};
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     store: Arc<SqlStore>,
     sweep_interval: Duration,
+    notifications: NotificationSettings,
+    webhooks: Arc<WebhookClient>,
     /// How long requests in flight may take to finish once shutdown begins.
     grace: Duration,
     connections: ConnectionLimits,
@@ -56,6 +61,13 @@ impl Application {
                     &pool_settings(config),
                 )?,
         );
+        // Every change from here on writes its notification (the outbox), the start-up sweep's
+        // expiries included; `data` shows the resource as the API does.
+        store.record_notifications(Arc::new(http::NotificationViews));
+        let webhooks = Arc::new(WebhookClient::new(DeliverySettings {
+            timeout: config.notifications.webhook_timeout(),
+            allow_private: config.notifications.webhook_allow_private,
+        }));
         // Holds that lapsed while no instance was running are released before serving.
         let sweep = sweeper::sweep(store.as_ref(), Timestamp::now(), None)
             .await
@@ -81,6 +93,8 @@ impl Application {
                 lock_max_lifetime_seconds: i64::from(config.lock_max_lifetime_seconds),
             },
             auth,
+            notifications: store.clone(),
+            webhooks: webhooks.clone(),
         };
         let router = http::router(state, &settings);
         let address = SocketAddr::new(config.host, config.port);
@@ -112,6 +126,8 @@ impl Application {
             router,
             store,
             sweep_interval: config.sweep_interval(),
+            notifications: config.notifications.clone(),
+            webhooks,
             grace: config.request_timeout() + Duration::from_secs(1),
             connections: config.connections,
         })
@@ -137,6 +153,29 @@ impl Application {
             stopped.clone(),
         ));
         let upkeep = tokio::spawn(metrics_upkeep(stopped.clone()));
+        // Notifications: numbering, pruning and delivery run on every instance.
+        let notifications: Arc<dyn Notifications> = self.store.clone();
+        let deliverable = Arc::new(tokio::sync::Notify::new());
+        let sequencer = tokio::spawn(outbox::run_sequencer(
+            notifications.clone(),
+            deliverable.clone(),
+            stopped.clone(),
+        ));
+        let pruner = tokio::spawn(outbox::run_pruner(
+            notifications.clone(),
+            self.notifications.retention(),
+            stopped.clone(),
+        ));
+        let deliveries = tokio::spawn(
+            DeliveryWorker {
+                store: notifications,
+                client: self.webhooks.clone(),
+                schedule: RetrySchedule::new(self.notifications.retry_window_millis()),
+                timeout: self.notifications.webhook_timeout(),
+                wake: deliverable,
+            }
+            .run(stopped.clone()),
+        );
         // The peer address is the client's unless a trusted proxy says otherwise; login
         // throttling and the request limit count by it.
         let serve = server::serve(self.listener, self.router, self.connections, async move {
@@ -157,6 +196,9 @@ impl Application {
             tracing::error!(%error, "the sweeper task failed");
         }
         let _ = upkeep.await;
+        for task in [sequencer, pruner, deliveries] {
+            let _ = task.await;
+        }
         self.store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod holds;
 pub mod http;
 pub mod import;
+pub mod outbox;
 pub mod password;
 pub mod seatmap;
 pub mod server;

@@ -24,6 +24,11 @@ pub const SEATS_RELEASED: &str = "boxoffice_seats_released_total";
 pub const HOLDS_EXPIRED: &str = "boxoffice_sweeper_expired_total";
 pub const SWEEP_BATCH_DURATION: &str = "boxoffice_sweeper_batch_duration_seconds";
 pub const POOL_CONNECTIONS: &str = "boxoffice_db_pool_connections";
+pub const WEBHOOK_DELIVERED: &str = "boxoffice_webhook_delivered_total";
+pub const WEBHOOK_FAILED_ATTEMPTS: &str = "boxoffice_webhook_failed_attempts_total";
+pub const WEBHOOK_DEAD: &str = "boxoffice_webhook_dead_total";
+pub const WEBHOOK_LATENCY: &str = "boxoffice_webhook_delivery_latency_seconds";
+pub const WEBHOOK_PENDING: &str = "boxoffice_webhook_pending";
 
 /// Request and batch durations, in seconds: from a cached read to a request timing out.
 const DURATION_BUCKETS: &[f64] = &[
@@ -86,6 +91,24 @@ fn describe() {
         SWEEP_BATCH_DURATION,
         Unit::Seconds,
         "Duration of one sweeper transaction (at most one batch of rows)"
+    );
+    describe_counter!(WEBHOOK_DELIVERED, "Webhook deliveries answered 2xx");
+    describe_counter!(
+        WEBHOOK_FAILED_ATTEMPTS,
+        "Webhook delivery attempts that failed (to be retried, or dead)"
+    );
+    describe_counter!(
+        WEBHOOK_DEAD,
+        "Webhook deliveries given up after WEBHOOK_RETRY_HOURS"
+    );
+    describe_histogram!(
+        WEBHOOK_LATENCY,
+        Unit::Seconds,
+        "Time from a change's commit to its notification's delivery to an endpoint"
+    );
+    describe_gauge!(
+        WEBHOOK_PENDING,
+        "Webhook deliveries waiting (or being retried), over every instance, as last counted"
     );
     describe_gauge!(
         POOL_CONNECTIONS,
@@ -164,4 +187,24 @@ pub fn sweep_batch(elapsed: Duration, locks: u64, bookings: u64, seats: i64) {
 pub fn pool_connections(pool: &'static str, in_use: u32, idle: u32) {
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "in_use").set(in_use);
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "idle").set(idle);
+}
+
+/// A webhook delivery answered 2xx, `latency` after its change committed.
+pub fn webhook_delivered(latency: Duration) {
+    counter!(WEBHOOK_DELIVERED).increment(1);
+    histogram!(WEBHOOK_LATENCY).record(latency.as_secs_f64());
+}
+
+/// A failed webhook attempt; `dead` when it was the last one.
+pub fn webhook_failed(dead: bool) {
+    counter!(WEBHOOK_FAILED_ATTEMPTS).increment(1);
+    if dead {
+        counter!(WEBHOOK_DEAD).increment(1);
+    }
+}
+
+/// Deliveries still pending, over every instance.
+pub fn webhook_pending(pending: i64) {
+    #[allow(clippy::cast_precision_loss)]
+    gauge!(WEBHOOK_PENDING).set(pending as f64);
 }

@@ -55,6 +55,8 @@ pub enum Rejection {
     NoSeatingChart,
     #[error("totalSeats of a seated event follows its seating chart")]
     SeatedTotalSeats,
+    #[error("Webhook not found")]
+    WebhookNotFound,
 }
 
 impl Rejection {
@@ -86,6 +88,7 @@ impl Rejection {
             Self::SeatsUnavailable(_) => "SEATS_UNAVAILABLE",
             Self::NoSeatingChart => "NO_SEATING_CHART",
             Self::SeatedTotalSeats => "SEATED_TOTAL_SEATS",
+            Self::WebhookNotFound => "WEBHOOK_NOT_FOUND",
         }
     }
 }

@@ -105,6 +105,7 @@ fn rejection_status(rejection: &Rejection) -> StatusCode {
         | R::EventNotFound
         | R::LockNotFound
         | R::BookingNotFound
+        | R::WebhookNotFound
         | R::InvalidOrExpiredLock => StatusCode::NOT_FOUND,
         R::IdempotencyKeyReused | R::IdempotencyHeaderReused => StatusCode::UNPROCESSABLE_ENTITY,
         R::IdempotencyInProgress => StatusCode::CONFLICT,

@@ -12,6 +12,7 @@ mod locks;
 mod login;
 mod logout;
 mod middleware;
+mod notifications;
 pub mod openapi;
 mod path;
 mod payments;
@@ -23,6 +24,7 @@ mod seats;
 mod text_schemas;
 mod users;
 mod views;
+mod webhooks;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -38,6 +40,7 @@ pub use access::{Access, Authenticator};
 pub use error::ApiError;
 pub use idempotency::IDEMPOTENCY_KEY;
 pub use json::JsonObject;
+pub use notifications::NotificationViews;
 pub use path::PathId;
 pub use protection::ClientAddress;
 pub use query::QueryParams;
@@ -45,7 +48,8 @@ pub use query::QueryParams;
 use crate::config::{CorsOrigins, RateLimit};
 use crate::domain::{Lifetimes, ObjectId};
 use crate::holds::HoldQueue;
-use crate::store::Store;
+use crate::store::{Notifications, Store};
+use crate::webhooks::WebhookClient;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -56,6 +60,10 @@ pub struct AppState {
     /// How long holds and payment windows last.
     pub lifetimes: Lifetimes,
     pub auth: Arc<Authenticator>,
+    /// The feed and the webhook endpoints.
+    pub notifications: Arc<dyn Notifications>,
+    /// Checks new endpoints' URLs as deliveries will (`WEBHOOK_ALLOW_PRIVATE`).
+    pub webhooks: Arc<WebhookClient>,
 }
 
 pub struct HttpSettings {
@@ -90,6 +98,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(bookings::routes())
         .merge(payments::routes())
         .merge(seats::routes())
+        .merge(notifications::routes())
+        .merge(webhooks::routes())
         .merge(scrape::routes())
 }
 

@@ -8,6 +8,7 @@
 
 mod error;
 mod failover;
+mod notifications;
 mod sql;
 
 use async_trait::async_trait;
@@ -20,6 +21,9 @@ use crate::domain::{
 };
 
 pub use error::StoreError;
+pub use notifications::{
+    DeliveryOutcome, DeliveryResult, DueDelivery, EndpointSecrets, Notifications, StoredEndpoint,
+};
 pub use sql::{Dialect, LOCK_BATCH_MAX, PoolSettings, SqlStore, UnitOfWork};
 
 pub type StoreResult<T> = Result<T, StoreError>;

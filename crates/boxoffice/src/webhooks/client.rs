@@ -135,6 +135,30 @@ impl WebhookClient {
         }
     }
 
+    /// Whether endpoints on private addresses are allowed (`WEBHOOK_ALLOW_PRIVATE`).
+    pub fn allow_private(&self) -> bool {
+        self.settings.allow_private
+    }
+
+    /// Whether `url`'s name resolves, now, to an address that would be refused: checked when
+    /// an endpoint is created, for an early answer. A name that does not resolve now is let
+    /// through; every attempt resolves and checks again, and connects only to what passed.
+    pub async fn resolves_to_private(&self, url: &Url) -> bool {
+        if self.settings.allow_private {
+            return false;
+        }
+        let (Some(Host::Domain(name)), Some(port)) = (url.host(), url.port_or_known_default())
+        else {
+            return false;
+        };
+        match tokio::time::timeout(self.settings.timeout, tokio::net::lookup_host((name, port)))
+            .await
+        {
+            Ok(Ok(found)) => found.into_iter().any(|addr| !is_public(addr.ip())),
+            _ => false,
+        }
+    }
+
     /// `POST`s `body` (a notification's JSON) to `url` with the Standard Webhooks headers.
     /// Never fails: whatever happens is the returned [`Attempt`].
     pub async fn deliver(&self, url: &Url, headers: &SignedHeaders, body: Vec<u8>) -> Attempt {

@@ -41,6 +41,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/bookings/{id}"),
     ("POST", "/api/bookings/{id}/cancel"),
     ("POST", "/api/payments/intent"),
+    ("GET", "/api/notifications"),
+    ("POST", "/api/webhooks"),
+    ("GET", "/api/webhooks"),
+    ("GET", "/api/webhooks/{id}"),
+    ("DELETE", "/api/webhooks/{id}"),
+    ("POST", "/api/webhooks/{id}/rotate-secret"),
+    ("GET", "/api/webhooks/{id}/deliveries"),
+    ("POST", "/api/webhooks/{id}/redeliver"),
     ("GET", "/metrics"),
 ];
 

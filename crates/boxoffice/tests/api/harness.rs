@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use boxoffice::app::Application;
-use boxoffice::config::{AuthMode, Config, ConnectionLimits, LogFormat, Protection, Switch};
+use boxoffice::config::{
+    AuthMode, Config, ConnectionLimits, LogFormat, NotificationSettings, Protection, Switch,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection as _;
@@ -97,6 +99,13 @@ pub fn test_config() -> Config {
         log_format: LogFormat::Text,
         protection: Protection::default(),
         connections: ConnectionLimits::default(),
+        // Test receivers listen on loopback.
+        notifications: NotificationSettings {
+            webhook_timeout_ms: 5000,
+            webhook_retry_hours: 72.0,
+            webhook_allow_private: true,
+            notification_retention_days: 30,
+        },
     }
 }
 

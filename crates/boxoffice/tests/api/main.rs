@@ -4,6 +4,7 @@
 mod harness;
 mod pg_cluster;
 mod process;
+mod receiver;
 
 mod authentication;
 mod authorization;
@@ -29,6 +30,8 @@ mod import_mongo;
 mod json_everywhere;
 mod jwt_flow;
 mod listing;
+mod notification_crash;
+mod notifications;
 mod outage;
 mod protection;
 mod replica_reads;
@@ -41,3 +44,4 @@ mod sessions;
 mod startup;
 mod time_rules;
 mod validation;
+mod webhooks;

@@ -3,16 +3,23 @@
 //!
 //! A notification is written in the transaction of the change it reports, so it exists if and
 //! only if that change committed. This module holds what needs no I/O: the types, the shape a
-//! consumer sees, the per-purchase ordering key and the retry schedule ([`retry`]). The store's
-//! outbox, the feed and the delivery workers use them (their wiring follows with the outbox).
+//! consumer sees, the per-purchase ordering key, the retry schedule, the feed's query and
+//! the webhook endpoints. The store's outbox, the feed and the delivery workers use them.
 
+mod feed;
 mod retry;
+mod webhook;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use super::{Booking, Event, ObjectId, SeatLock, Timestamp, status_enum};
+use super::{Booking, Event, ObjectId, Rejection, SeatLock, Timestamp, status_enum};
 
+pub use feed::{DEFAULT_FEED_LIMIT, FeedQuery, MAX_FEED_LIMIT};
 pub use retry::{RetryDecision, RetrySchedule};
+pub use webhook::{
+    AttemptRecord, AttemptStatus, DeliveryCounts, DeliveryStatus, MAX_DESCRIPTION_CHARS,
+    NewWebhook, ROTATION_OVERLAP_MILLIS, Webhook,
+};
 
 status_enum!(
     /// What changed, named after what the client or the sweeper acted on. One change makes
@@ -141,6 +148,61 @@ impl NewNotification {
             data,
         }
     }
+}
+
+/// Renders a notification's `data`: the resource as GET shows it after the change. The HTTP
+/// layer owns those shapes and implements this; the store calls it inside the change's
+/// transaction, so that what is recorded is exactly what changed.
+pub trait ShowResource: Send + Sync + 'static {
+    fn event(&self, event: &Event) -> serde_json::Value;
+    fn lock(&self, lock: &SeatLock) -> serde_json::Value;
+    fn booking(&self, booking: &Booking) -> serde_json::Value;
+}
+
+impl NewNotification {
+    pub fn of_event(
+        show: &dyn ShowResource,
+        kind: NotificationType,
+        event: &Event,
+        now: Timestamp,
+    ) -> Self {
+        Self::new(kind, OrderingKey::of_event(event), now, show.event(event))
+    }
+
+    pub fn of_lock(
+        show: &dyn ShowResource,
+        kind: NotificationType,
+        lock: &SeatLock,
+        now: Timestamp,
+    ) -> Self {
+        Self::new(kind, OrderingKey::of_lock(lock), now, show.lock(lock))
+    }
+
+    /// `refund`: the refund recorded with a cancellation, if any (CONTRACT.md: a
+    /// `booking.cancelled`'s `data` carries it), shown as `data.refund`.
+    pub fn of_booking(
+        show: &dyn ShowResource,
+        kind: NotificationType,
+        booking: &Booking,
+        refund: Option<Refund>,
+        now: Timestamp,
+    ) -> Self {
+        let mut data = show.booking(booking);
+        if let (Some(refund), serde_json::Value::Object(fields)) = (refund, &mut data) {
+            fields.insert(
+                "refund".to_owned(),
+                serde_json::json!({"_id": refund.payment_id, "outcome": "REFUND", "createdAt": refund.at}),
+            );
+        }
+        Self::new(kind, OrderingKey::of_booking(booking), now, data)
+    }
+}
+
+/// A refund recorded in `payments` when a paid booking was cancelled.
+#[derive(Clone, Copy, Debug)]
+pub struct Refund {
+    pub payment_id: ObjectId,
+    pub at: Timestamp,
 }
 
 /// A notification with its place in the feed: `sequence` numbers are gap-free and increase in

@@ -4,14 +4,15 @@
 
 use sqlx::{AssertSqlSafe, Executor};
 
-use super::expiry::{expire_booking, release_lock};
+use super::expiry::release_lock;
 use super::payments::record_payment;
 use super::rows::{booking_columns, lock_columns};
 use super::{Decision, SqlStore, Tx};
+use crate::domain::notification::{NotificationType, Refund};
 use crate::domain::seating::SeatStatus;
 use crate::domain::{
-    Booking, BookingStatus, Confirmation, LockStatus, ObjectId, REFUND_OUTCOME, Reconfirmation,
-    Rejection, SeatLock, Timestamp,
+    Booking, BookingStatus, Confirmation, ObjectId, REFUND_OUTCOME, Reconfirmation, Rejection,
+    SeatLock, Timestamp,
 };
 use crate::store::{ConfirmOutcome, StoreError, StoreResult};
 
@@ -96,7 +97,7 @@ impl SqlStore {
         if let Some(booking) = &booking
             && booking.payment_window_closed(now)
         {
-            expire_booking(tx, booking, now).await?;
+            self.expire_booking(tx, booking, now).await?;
         }
         Ok(booking)
     }
@@ -127,7 +128,7 @@ impl SqlStore {
             Confirmation::Claim => {}
             Confirmation::Refuse(refusal) => return Ok(Err(refusal)),
             Confirmation::Reconfirm(answer) => {
-                return reconfirmed(tx, &lock, booked, answer, now).await;
+                return self.reconfirmed(tx, &lock, booked, answer, now).await;
             }
         }
         let booking_id = ObjectId::generate();
@@ -159,6 +160,13 @@ impl SqlStore {
         if booking.details.seat_labels.is_some() {
             super::seats::follow_lock(tx, lock_id, SeatStatus::PendingPayment).await?;
         }
+        self.notify_bookings(
+            tx,
+            NotificationType::BookingCreated,
+            [(&booking, None)],
+            now,
+        )
+        .await?;
         Ok(Ok(ConfirmOutcome {
             booking,
             replayed: false,
@@ -205,36 +213,52 @@ impl SqlStore {
                 booking.seat_lock_id, booking.status, booking.id, cancellation.lock_status
             )));
         }
-        if cancellation.refund {
-            record_payment(tx, booking.id, REFUND_OUTCOME, now).await?;
-        }
-        Ok(Ok(Booking {
+        let refund = if cancellation.refund {
+            let payment_id = record_payment(tx, booking.id, REFUND_OUTCOME, now).await?;
+            Some(Refund {
+                payment_id,
+                at: now,
+            })
+        } else {
+            None
+        };
+        let cancelled = Booking {
             status: BookingStatus::Cancelled,
             updated_at: now,
             ..booking
-        }))
+        };
+        self.notify_bookings(
+            tx,
+            NotificationType::BookingCancelled,
+            [(&cancelled, refund)],
+            now,
+        )
+        .await?;
+        Ok(Ok(cancelled))
     }
-}
 
-/// The answer to confirming a lock that could not be claimed, as the domain decided it
-/// (`SeatLock::reconfirmation`): the booking an earlier confirmation made, or a refusal (a
-/// lapsed lock is expired on the spot first).
-async fn reconfirmed(
-    tx: &mut Tx,
-    lock: &SeatLock,
-    booking: Option<Booking>,
-    answer: Reconfirmation,
-    now: Timestamp,
-) -> StoreResult<Decision<ConfirmOutcome>> {
-    match answer {
-        Reconfirmation::Replay => Ok(Ok(ConfirmOutcome {
-            booking: booking.ok_or_else(|| StoreError::corrupt("a replay without a booking"))?,
-            replayed: true,
-        })),
-        Reconfirmation::ExpireLapsedLock => {
-            release_lock(tx, lock.id, LockStatus::Active, now).await?;
-            Ok(Err(Rejection::InvalidOrExpiredLock))
+    /// The answer to confirming a lock that could not be claimed, as the domain decided it
+    /// (`SeatLock::reconfirmation`): the booking an earlier confirmation made, or a refusal (a
+    /// lapsed lock is expired on the spot first, with its `lock.expired`).
+    async fn reconfirmed(
+        &self,
+        tx: &mut Tx,
+        lock: &SeatLock,
+        booking: Option<Booking>,
+        answer: Reconfirmation,
+        now: Timestamp,
+    ) -> StoreResult<Decision<ConfirmOutcome>> {
+        match answer {
+            Reconfirmation::Replay => Ok(Ok(ConfirmOutcome {
+                booking: booking
+                    .ok_or_else(|| StoreError::corrupt("a replay without a booking"))?,
+                replayed: true,
+            })),
+            Reconfirmation::ExpireLapsedLock => {
+                self.expire_lapsed_lock(tx, lock, now).await?;
+                Ok(Err(Rejection::InvalidOrExpiredLock))
+            }
+            Reconfirmation::Refuse => Ok(Err(Rejection::InvalidOrExpiredLock)),
         }
-        Reconfirmation::Refuse => Ok(Err(Rejection::InvalidOrExpiredLock)),
     }
 }

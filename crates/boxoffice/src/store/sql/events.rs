@@ -5,6 +5,7 @@ use sqlx::{Any, Executor};
 
 use super::rows::event_columns;
 use super::{Decision, SqlStore, Tx};
+use crate::domain::notification::NotificationType;
 use crate::domain::{Event, EventChanges, NewEvent, ObjectId, Rejection, Timestamp, caseless_key};
 use crate::store::{StoreError, StoreResult};
 
@@ -64,12 +65,14 @@ impl SqlStore {
     ) -> StoreResult<Event> {
         let event = event.into_event(ObjectId::generate(), now);
         // One transaction, so that the request's deadline decides before COMMIT, and a seated
-        // event and its seat rows are written together or not at all.
+        // event, its seat rows and its notification are written together or not at all.
         super::in_write_tx!(self, |tx| async {
             insert_event(&mut *tx, &event).await?;
             if let Some(chart) = &event.seating {
                 super::seats::insert_seat_rows(&mut tx, event.id, chart).await?;
             }
+            self.notify_event(&mut tx, NotificationType::EventCreated, &event, now)
+                .await?;
             Ok::<Decision<Event>, StoreError>(Ok(event.clone()))
         })
     }
@@ -119,7 +122,11 @@ impl SqlStore {
         .fetch_optional(&mut **tx)
         .await?;
         match updated {
-            Some(event) => Ok(Ok(event)),
+            Some(event) => {
+                self.notify_event(tx, NotificationType::EventUpdated, &event, now)
+                    .await?;
+                Ok(Ok(event))
+            }
             None if event_by_id(&mut **tx, id).await?.is_some() => {
                 Ok(Err(Rejection::SeatsAlreadyTaken))
             }

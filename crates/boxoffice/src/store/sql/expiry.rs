@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 
+use super::rows::{booking_columns, lock_columns};
 use super::{Dialect, SqlStore, Tx};
-use crate::domain::{Booking, BookingStatus, LockStatus, ObjectId, Timestamp};
+use crate::domain::notification::NotificationType;
+use crate::domain::{Booking, BookingStatus, LockStatus, ObjectId, SeatLock, Timestamp};
 use crate::store::{Expired, StoreResult};
 
 /// The sweep of lapsed plain locks, everywhere and for one event: $1 = now, $2 = batch size,
@@ -24,13 +26,13 @@ pub(super) fn lapsed_locks(dialect: Dialect) -> (Arc<str>, Arc<str>) {
                 "status = 'ACTIVE' AND booking_id IS NULL AND expires_at <= $1{scope} \
                  ORDER BY expires_at"
             ),
-            "id, event_id, seats",
+            lock_columns!(),
         )
     };
     (statement(""), statement(" AND event_id = $3"))
 }
 
-/// The same for unpaid bookings past their window; returns their locks.
+/// The same for unpaid bookings past their window; returns the bookings as expired.
 pub(super) fn lapsed_bookings(dialect: Dialect) -> (Arc<str>, Arc<str>) {
     let statement = |scope: &str| {
         lapsed_rows(
@@ -40,7 +42,7 @@ pub(super) fn lapsed_bookings(dialect: Dialect) -> (Arc<str>, Arc<str>) {
                 "status = 'PAYMENT_PENDING' AND payment_expires_at <= $1{scope} \
                  ORDER BY payment_expires_at"
             ),
-            "seat_lock_id",
+            booking_columns!(),
         )
     };
     (statement(""), statement(" AND event_id = $3"))
@@ -117,28 +119,44 @@ impl SqlStore {
         let mut credits = Credits::default();
         let mut expired = Expired::default();
 
-        let lock_ids: Vec<ObjectId> = sqlx::query_scalar(AssertSqlSafe(bookings_sql.clone()))
+        let bookings: Vec<Booking> = sqlx::query_as(AssertSqlSafe(bookings_sql.clone()))
             .bind(now)
             .bind(limit)
             .bind(event)
             .fetch_all(&mut **tx)
             .await?;
-        expired.bookings = lock_ids.len() as u64;
-        for lock_id in lock_ids {
-            release_into(tx, lock_id, LockStatus::Active, now, &mut credits).await?;
+        expired.bookings = bookings.len() as u64;
+        for booking in &bookings {
+            release_into(
+                tx,
+                booking.seat_lock_id,
+                LockStatus::Active,
+                now,
+                &mut credits,
+            )
+            .await?;
         }
+        // One `booking.expired` each, the lock's change being part of it (CONTRACT.md).
+        self.notify_bookings(
+            tx,
+            NotificationType::BookingExpired,
+            bookings.iter().map(|booking| (booking, None)),
+            now,
+        )
+        .await?;
 
-        let released: Vec<(ObjectId, ObjectId, i64)> =
-            sqlx::query_as(AssertSqlSafe(locks_sql.clone()))
-                .bind(now)
-                .bind(limit)
-                .bind(event)
-                .fetch_all(&mut **tx)
-                .await?;
-        expired.locks = released.len() as u64;
-        for (lock_id, event_id, seats) in released {
-            credits.add(lock_id, event_id, seats);
+        let locks: Vec<SeatLock> = sqlx::query_as(AssertSqlSafe(locks_sql.clone()))
+            .bind(now)
+            .bind(limit)
+            .bind(event)
+            .fetch_all(&mut **tx)
+            .await?;
+        expired.locks = locks.len() as u64;
+        for lock in &locks {
+            credits.add(lock.id, lock.event_id, lock.seats);
         }
+        self.notify_locks(tx, NotificationType::LockExpired, &locks, now)
+            .await?;
 
         expired.seats = credits.seats.values().sum();
         credit_events(tx, credits, now).await?;
@@ -198,22 +216,38 @@ pub(super) async fn release_lock(
     Ok(done)
 }
 
-/// A PAYMENT_PENDING booking whose window closed: it and its lock expire, its seats return.
-pub(super) async fn expire_booking(
-    tx: &mut Tx,
-    booking: &Booking,
-    now: Timestamp,
-) -> StoreResult<()> {
-    if super::bookings::change_booking_status(
-        tx,
-        booking.id,
-        BookingStatus::PaymentPending,
-        BookingStatus::Expired,
-        now,
-    )
-    .await?
-    {
-        release_lock(tx, booking.seat_lock_id, LockStatus::Active, now).await?;
+impl SqlStore {
+    /// A PAYMENT_PENDING booking whose window closed: it and its lock expire, its seats
+    /// return, and it makes its `booking.expired`.
+    pub(super) async fn expire_booking(
+        &self,
+        tx: &mut Tx,
+        booking: &Booking,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        if super::bookings::change_booking_status(
+            tx,
+            booking.id,
+            BookingStatus::PaymentPending,
+            BookingStatus::Expired,
+            now,
+        )
+        .await?
+        {
+            release_lock(tx, booking.seat_lock_id, LockStatus::Active, now).await?;
+            let expired = Booking {
+                status: BookingStatus::Expired,
+                updated_at: now,
+                ..booking.clone()
+            };
+            self.notify_bookings(
+                tx,
+                NotificationType::BookingExpired,
+                [(&expired, None)],
+                now,
+            )
+            .await?;
+        }
+        Ok(())
     }
-    Ok(())
 }

@@ -15,6 +15,7 @@ use sqlx::AssertSqlSafe;
 
 use super::batch_sql::{self, BatchStatements, event_and_users, stored_locks};
 use super::{Decision, SqlStore, Tx};
+use crate::domain::notification::NotificationType;
 use crate::domain::seating::HoldDetails;
 use crate::domain::{
     Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, SeatLock, Timestamp,
@@ -196,6 +197,13 @@ impl SqlStore {
             }
             answers => answers?,
         };
+        // One `lock.created` per new hold, all in one statement; replays and refusals none.
+        let granted = answers.iter().filter_map(|answer| match answer {
+            Ok(outcome) if !outcome.replayed => Some(&outcome.lock),
+            _ => None,
+        });
+        self.notify_locks(tx, NotificationType::LockCreated, granted, now)
+            .await?;
         Ok(Ok((answers, reclaimed)))
     }
 

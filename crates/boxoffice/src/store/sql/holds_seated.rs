@@ -9,6 +9,7 @@ use sqlx::AssertSqlSafe;
 
 use super::holds::{Decided, insert_locks, take_seats};
 use super::{Decision, SqlStore, Tx};
+use crate::domain::notification::NotificationType;
 use crate::domain::seating::{HeldSeats, HoldDetails, SeatPlan, SeatingChart};
 use crate::domain::{
     Event, LockBatchFacts, LockRequest, LockVerdict, ObjectId, Timestamp, decide_lock_batch_with,
@@ -96,6 +97,13 @@ impl SqlStore {
         if !super::seats::hold_seats(tx, event_id, &holds).await? {
             return Err(StoreError::Conflict(None));
         }
+        // One `lock.created` per new hold, all in one statement; replays and refusals none.
+        let granted = answers.iter().filter_map(|answer| match answer {
+            Ok(outcome) if !outcome.replayed => Some(&outcome.lock),
+            _ => None,
+        });
+        self.notify_locks(tx, NotificationType::LockCreated, granted, now)
+            .await?;
         Ok(Ok((answers, reclaimed_seats)))
     }
 }

@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, Executor};
 use super::expiry::release_lock;
 use super::rows::lock_columns;
 use super::{Decision, SqlStore, Tx};
+use crate::domain::notification::NotificationType;
 use crate::domain::{LockExtension, LockStatus, ObjectId, Rejection, SeatLock, Timestamp};
 use crate::store::{StoreError, StoreResult};
 
@@ -51,18 +52,21 @@ impl SqlStore {
         };
         if let Some(refusal) = lock.release_refusal(now) {
             if lock.has_lapsed(now) {
-                release_lock(tx, lock.id, LockStatus::Active, now).await?;
+                self.expire_lapsed_lock(tx, &lock, now).await?;
             }
             return Ok(Err(refusal));
         }
         if !release_lock(tx, lock.id, LockStatus::Active, now).await? {
             return Err(StoreError::Conflict(None));
         }
-        Ok(Ok(SeatLock {
+        let released = SeatLock {
             status: LockStatus::Expired,
             updated_at: now,
             ..lock
-        }))
+        };
+        self.notify_locks(tx, NotificationType::LockReleased, [&released], now)
+            .await?;
+        Ok(Ok(released))
     }
 
     pub(super) async fn extend_lock_in(
@@ -87,13 +91,35 @@ impl SqlStore {
         .fetch_optional(&mut **tx)
         .await?;
         if let Some(lock) = extended {
+            self.notify_locks(tx, NotificationType::LockExtended, [&lock], extension.now)
+                .await?;
             return Ok(Ok(lock));
         }
         if let Some(lock) = lock_by_id(&mut **tx, extension.lock_id).await?
             && lock.has_lapsed(extension.now)
         {
-            release_lock(tx, lock.id, LockStatus::Active, extension.now).await?;
+            self.expire_lapsed_lock(tx, &lock, extension.now).await?;
         }
         Ok(Err(Rejection::InvalidOrExpiredLock))
+    }
+
+    /// A lapsed lock found on the way (rule 4) expires on the spot: seats back, and its
+    /// `lock.expired`, as if the sweeper had got there first.
+    pub(super) async fn expire_lapsed_lock(
+        &self,
+        tx: &mut Tx,
+        lock: &SeatLock,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        if release_lock(tx, lock.id, LockStatus::Active, now).await? {
+            let expired = SeatLock {
+                status: LockStatus::Expired,
+                updated_at: now,
+                ..lock.clone()
+            };
+            self.notify_locks(tx, NotificationType::LockExpired, [&expired], now)
+                .await?;
+        }
+        Ok(())
     }
 }

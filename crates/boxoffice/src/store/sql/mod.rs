@@ -6,7 +6,7 @@
 //! transaction that changes the lock or booking they belong to: the counter and the rows agree
 //! or nothing happened. The rules themselves are asked of `domain`; this writes the answers.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::{Any, AnyPool, Transaction};
@@ -25,6 +25,7 @@ mod inventory;
 mod lists;
 mod locks;
 mod logins;
+mod notifications;
 mod payments;
 mod rekey;
 mod replica;
@@ -40,6 +41,7 @@ pub use unit_of_work::UnitOfWork;
 
 use super::{StoreError, StoreResult};
 use crate::domain::Rejection;
+use crate::domain::notification::ShowResource;
 use dialect::Pools;
 use rows::{booking_columns, event_columns, lock_columns};
 
@@ -115,6 +117,9 @@ pub struct SqlStore {
     /// Where public reads go when `DATABASE_REPLICA_URL` is set (see replica.rs).
     replica: Option<replica::Replica>,
     sql: Statements,
+    /// How a notification shows its resource (the HTTP layer's views), once the server has
+    /// said; until then no notification is written (`notifications/outbox.rs`).
+    show: OnceLock<Arc<dyn ShowResource>>,
 }
 
 /// Statements whose text depends on the dialect or on the domain, built once.
@@ -172,6 +177,7 @@ impl SqlStore {
             reader,
             replica: None,
             sql: Statements::new(dialect),
+            show: OnceLock::new(),
         };
         let rekeyed = store
             .rekey_old_rows()
@@ -192,6 +198,12 @@ impl SqlStore {
             );
         }
         Ok(store)
+    }
+
+    /// From now on every change writes its notification (the outbox), showing its resource
+    /// with `show`. The server calls this once, before it serves.
+    pub fn record_notifications(&self, show: Arc<dyn ShowResource>) {
+        let _ = self.show.set(show);
     }
 
     pub fn dialect(&self) -> Dialect {

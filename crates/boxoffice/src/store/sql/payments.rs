@@ -4,8 +4,11 @@
 use super::bookings::change_booking_status;
 use super::expiry::release_lock;
 use super::{Decision, SqlStore, Tx};
+use crate::domain::notification::NotificationType;
 use crate::domain::seating::SeatStatus;
-use crate::domain::{Booking, LockMove, LockStatus, ObjectId, PaymentForce, Rejection, Timestamp};
+use crate::domain::{
+    Booking, BookingStatus, LockMove, LockStatus, ObjectId, PaymentForce, Rejection, Timestamp,
+};
 use crate::store::{StoreError, StoreResult};
 
 impl SqlStore {
@@ -61,25 +64,39 @@ impl SqlStore {
             }
         }
         record_payment(tx, booking.id, settlement.outcome, now).await?;
-        Ok(Ok(booking.settled(&settlement, now)))
+        let changed = settlement.status != booking.status;
+        let settled = booking.settled(&settlement, now);
+        // A timeout changes nothing and makes no notification.
+        let kind = match settled.status {
+            _ if !changed => None,
+            BookingStatus::Confirmed => Some(NotificationType::BookingConfirmed),
+            BookingStatus::Failed => Some(NotificationType::BookingFailed),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.notify_bookings(tx, kind, [(&settled, None)], now)
+                .await?;
+        }
+        Ok(Ok(settled))
     }
 }
 
-/// Records a payment attempt (or a refund) of a booking.
+/// Records a payment attempt (or a refund) of a booking; its id.
 pub(super) async fn record_payment(
     tx: &mut Tx,
     booking_id: ObjectId,
     outcome: &str,
     now: Timestamp,
-) -> StoreResult<()> {
+) -> StoreResult<ObjectId> {
+    let id = ObjectId::generate();
     sqlx::query(
         "INSERT INTO payments (id, booking_id, outcome, created_at) VALUES ($1, $2, $3, $4)",
     )
-    .bind(ObjectId::generate())
+    .bind(id)
     .bind(booking_id)
     .bind(outcome.to_owned())
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(id)
 }

@@ -1,0 +1,361 @@
+//! Webhook endpoints (admin): create, list, read, delete, rotate the secret, list the
+//! deliveries, redeliver the dead (CONTRACT.md, "Notifications: webhooks and the feed").
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::ErrorBody;
+use super::views::{Data, List, data};
+use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
+use crate::domain::notification::{AttemptRecord, AttemptStatus, NewWebhook, Webhook};
+use crate::domain::{Field, ObjectId, Rejection, Timestamp, parse_limit};
+use crate::webhooks::{UrlRefusal, WebhookSecret, check_url};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(Access::Admin.routes(routes!(create_webhook, list_webhooks)))
+        .routes(Access::Admin.routes(routes!(webhook, delete_webhook)))
+        .routes(Access::Admin.routes(routes!(rotate_secret)))
+        .routes(Access::Admin.routes(routes!(deliveries)))
+        .routes(Access::Admin.routes(routes!(redeliver)))
+}
+
+const ID: &str = "The webhook endpoint's id";
+
+/// An endpoint as an admin sees it: never its secret.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    #[serde(rename = "_id")]
+    #[schema(value_type = String)]
+    id: ObjectId,
+    url: String,
+    /// The notification types it receives; empty for every type.
+    types: Vec<String>,
+    description: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: Timestamp,
+    /// Notifications waiting to be delivered (or retried).
+    pending: i64,
+    delivered: i64,
+    /// Given up after `WEBHOOK_RETRY_HOURS`; redeliver queues them again.
+    dead: i64,
+}
+
+impl From<Webhook> for WebhookView {
+    fn from(webhook: Webhook) -> Self {
+        Self {
+            id: webhook.id,
+            url: webhook.url,
+            types: webhook
+                .types
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            description: webhook.description,
+            created_at: webhook.created_at,
+            updated_at: webhook.updated_at,
+            pending: webhook.counts.pending,
+            delivered: webhook.counts.delivered,
+            dead: webhook.counts.dead,
+        }
+    }
+}
+
+/// A new endpoint, with its secret: the only answer that ever shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedWebhookView {
+    #[serde(flatten)]
+    webhook: WebhookView,
+    /// `whsec_` + base64 of 32 random bytes: the key of the Standard Webhooks signatures.
+    secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SecretView {
+    /// The new secret; the previous one also signs for 24 hours.
+    secret: String,
+}
+
+/// One delivery attempt.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    #[schema(value_type = String)]
+    notification_id: ObjectId,
+    /// 1 for the first attempt at this notification.
+    attempt: i64,
+    /// `delivered`, `failed` (to be retried) or `dead` (given up).
+    status: &'static str,
+    /// The receiver's answer, if it answered.
+    http_status: Option<i64>,
+    /// Why it was not delivered, if it was not.
+    error: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    at: Timestamp,
+}
+
+impl From<AttemptRecord> for AttemptView {
+    fn from(record: AttemptRecord) -> Self {
+        Self {
+            notification_id: record.notification_id,
+            attempt: record.attempt,
+            status: record.status.as_str(),
+            http_status: record.http_status,
+            error: record.error,
+            at: record.at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Queued {
+    /// How many dead notifications were queued again.
+    queued: u64,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NewWebhookBody {
+    /// An `http` or `https` URL; private, loopback, link-local and metadata addresses are
+    /// refused unless `WEBHOOK_ALLOW_PRIVATE`.
+    url: String,
+    /// Notification types to receive; absent or empty for every type.
+    types: Option<Vec<String>>,
+    /// At most 500 characters.
+    description: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RedeliverBody {
+    /// Only notifications with a sequence above this one (default: all).
+    after: Option<i64>,
+}
+
+/// Creates an endpoint; the answer shows its signing secret, once. It receives the
+/// notifications numbered from now on, of its `types` (every type if none).
+#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks",
+    request_body = NewWebhookBody,
+    responses(
+        (status = 201, description = "The endpoint, with its secret", body = Data<CreatedWebhookView>),
+        (status = 400, description = "`url must be an http or https URL`, `url points to a \
+            private address`, or an unknown type", body = ErrorBody),
+    ))]
+async fn create_webhook(
+    State(app): State<AppState>,
+    body: JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
+    let url = match body.text("url")? {
+        Field::Given(text) => text,
+        _ => return Err(Rejection::invalid(UrlRefusal::NotHttp.to_string()).into()),
+    };
+    let url = check_url(url, app.webhooks.allow_private())
+        .map_err(|refusal| Rejection::invalid(refusal.to_string()))?;
+    if app.webhooks.resolves_to_private(&url).await {
+        return Err(Rejection::invalid(UrlRefusal::Private.to_string()).into());
+    }
+    let types = match body.value("types")? {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect::<Option<Vec<String>>>()
+            .ok_or_else(|| Rejection::invalid("types must be a list of notification types"))?,
+        Some(_) => {
+            return Err(Rejection::invalid("types must be a list of notification types").into());
+        }
+    };
+    let types = NewWebhook::check_types(Some(&types))?;
+    let description = match body.text("description")? {
+        Field::Given(text) => NewWebhook::check_description(Some(text))?,
+        Field::Missing => String::new(),
+        Field::WrongType => return Err(Rejection::invalid("description must be a string").into()),
+    };
+    let new = NewWebhook {
+        url: url.to_string(),
+        types,
+        description,
+    };
+    let secret = WebhookSecret::generate().expose();
+    let stored = app
+        .notifications
+        .create_webhook(new, secret, Timestamp::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        data(CreatedWebhookView {
+            webhook: WebhookView::from(stored.webhook),
+            secret: stored.secret,
+        }),
+    ))
+}
+
+/// Every endpoint, with its counts of pending, delivered and dead notifications.
+#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks",
+    responses((status = 200, description = "The endpoints", body = Data<Vec<WebhookView>>)))]
+async fn list_webhooks(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let webhooks = app.notifications.webhooks().await?;
+    Ok(data(
+        webhooks
+            .into_iter()
+            .map(WebhookView::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// One endpoint, with its counts; never its secret.
+#[utoipa::path(get, path = "/api/webhooks/{id}", tag = "webhooks",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The endpoint", body = Data<WebhookView>),
+        (status = 404, description = "`Webhook not found`", body = ErrorBody),
+    ))]
+async fn webhook(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, Rejection::WebhookNotFound)?;
+    let webhook = app
+        .notifications
+        .webhook(id)
+        .await?
+        .ok_or(Rejection::WebhookNotFound)?;
+    Ok(data(WebhookView::from(webhook)))
+}
+
+/// Deletes an endpoint: nothing more is delivered to it, retries included.
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The endpoint as it was", body = Data<WebhookView>),
+        (status = 404, description = "`Webhook not found`", body = ErrorBody),
+    ))]
+async fn delete_webhook(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, Rejection::WebhookNotFound)?;
+    let webhook = app
+        .notifications
+        .delete_webhook(id, Timestamp::now())
+        .await?;
+    Ok(data(WebhookView::from(webhook)))
+}
+
+/// Gives the endpoint a new secret, shown in this answer only. For 24 hours deliveries carry
+/// two signatures, one per secret, so the receiver can switch without losing any.
+#[utoipa::path(post, path = "/api/webhooks/{id}/rotate-secret", tag = "webhooks",
+    params(("id" = String, Path, description = ID)),
+    responses(
+        (status = 200, description = "The new secret", body = Data<SecretView>),
+        (status = 404, description = "`Webhook not found`", body = ErrorBody),
+    ))]
+async fn rotate_secret(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, Rejection::WebhookNotFound)?;
+    let secret = WebhookSecret::generate().expose();
+    app.notifications
+        .rotate_webhook_secret(id, secret.clone(), Timestamp::now())
+        .await?;
+    Ok(data(SecretView { secret }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DeliveriesParams {
+    /// `delivered`, `failed` or `dead`.
+    status: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<String>,
+    /// Where the page starts: a previous page's `nextCursor`.
+    cursor: Option<String>,
+}
+
+/// The endpoint's delivery attempts, newest first.
+#[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks",
+    params(("id" = String, Path, description = ID), DeliveriesParams),
+    responses(
+        (status = 200, description = "A page of attempts", body = List<AttemptView>),
+        (status = 400, description = "A bad status, limit or cursor", body = ErrorBody),
+        (status = 404, description = "`Webhook not found`", body = ErrorBody),
+    ))]
+async fn deliveries(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    QueryParams(params): QueryParams<DeliveriesParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_id(&id, Rejection::WebhookNotFound)?;
+    let status = match params.status.as_deref() {
+        None => None,
+        Some(text) => Some(
+            AttemptStatus::parse(text)
+                .ok_or_else(|| Rejection::invalid("status must be delivered, failed or dead"))?,
+        ),
+    };
+    let limit = parse_limit(params.limit.as_deref())?;
+    let before = match params.cursor.as_deref() {
+        None => None,
+        Some(text) => {
+            Some(ObjectId::parse(text).ok_or_else(|| Rejection::invalid("cursor is not valid"))?)
+        }
+    };
+    app.notifications
+        .webhook(id)
+        .await?
+        .ok_or(Rejection::WebhookNotFound)?;
+    let mut records = app
+        .notifications
+        .delivery_attempts(id, status, before, limit + 1)
+        .await?;
+    let more = records.len() as i64 > limit;
+    records.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = if more {
+        records.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(axum::Json(List {
+        success: true,
+        data: records.into_iter().map(AttemptView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Queues the endpoint's dead notifications (those after `after`, if given) again, as if new.
+#[utoipa::path(post, path = "/api/webhooks/{id}/redeliver", tag = "webhooks",
+    params(("id" = String, Path, description = ID)),
+    request_body = RedeliverBody,
+    responses(
+        (status = 202, description = "How many were queued again", body = Data<Queued>),
+        (status = 400, description = "`after must be an integer ≥ 0`", body = ErrorBody),
+        (status = 404, description = "`Webhook not found`", body = ErrorBody),
+    ))]
+async fn redeliver(
+    State(app): State<AppState>,
+    PathId(id): PathId,
+    body: JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
+    let after = match body.integer("after") {
+        Field::Missing => 0,
+        Field::Given(n) if n >= 0 => n,
+        _ => return Err(Rejection::invalid("after must be an integer ≥ 0").into()),
+    };
+    let id = parse_id(&id, Rejection::WebhookNotFound)?;
+    let queued = app
+        .notifications
+        .redeliver(id, after, Timestamp::now())
+        .await?;
+    Ok((StatusCode::ACCEPTED, data(Queued { queued })))
+}

@@ -1,0 +1,88 @@
+//! The outbox's background work, on every instance: numbering committed notifications (the
+//! sequencer, see `store::notifications::sequencer` for why numbers are given after commit)
+//! and pruning old ones (`NOTIFICATION_RETENTION_DAYS`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+
+use crate::domain::Timestamp;
+use crate::store::{Notifications, StoreResult};
+
+/// How often an instance looks for committed notifications without a number. The look is a
+/// read of a partial index; the numbering transaction only runs when there is work.
+const SEQUENCE_POLL: Duration = Duration::from_millis(20);
+/// How often old notifications are pruned.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Numbers committed notifications as they appear, and wakes `delivered` (the delivery
+/// worker) when it did; until `stop` turns true.
+pub async fn run_sequencer(
+    store: Arc<dyn Notifications>,
+    delivered: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match sequence_all(store.as_ref()).await {
+            Ok(0) => {}
+            Ok(_) => delivered.notify_one(),
+            // The database may be down for a while; the next poll tries again.
+            Err(error) => tracing::warn!(
+                error = format!("{error:#}"),
+                "numbering notifications failed"
+            ),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(SEQUENCE_POLL) => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
+    }
+}
+
+/// Numbers every committed notification waiting for its number; how many.
+pub async fn sequence_all(store: &dyn Notifications) -> StoreResult<u64> {
+    let mut total = 0;
+    while store.has_unsequenced().await? {
+        let numbered = store.sequence_pending(Timestamp::now()).await?;
+        total += numbered;
+        if numbered == 0 {
+            // Another instance's sequencer has the turn; it numbers them.
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Prunes notifications older than `retention`, at start and every ten minutes, until `stop`.
+pub async fn run_pruner(
+    store: Arc<dyn Notifications>,
+    retention: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
+        let retention_millis = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        let before = Timestamp::now().plus_millis(-retention_millis);
+        loop {
+            match store.prune_notifications(before).await {
+                Ok(deleted) if deleted > 0 => {
+                    tracing::info!(deleted, "pruned old notifications");
+                    if *stop.borrow() {
+                        return;
+                    }
+                }
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(error = format!("{error:#}"), "pruning notifications failed");
+                    break;
+                }
+            }
+        }
+    }
+}

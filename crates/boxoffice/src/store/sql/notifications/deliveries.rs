@@ -1,0 +1,269 @@
+//! Deliveries: which notification goes to which endpoint next, and what each attempt did.
+//!
+//! Every instance delivers. A worker claims due deliveries by leasing them (`leased_until`)
+//! in a short transaction that selects them `FOR UPDATE SKIP LOCKED`, so two instances never
+//! claim the same one and never wait for each other; the HTTP request is made outside any
+//! transaction, and the outcome is recorded afterwards. An instance that dies with a lease
+//! leaves it to lapse, and another instance tries again (delivery is at least once).
+
+use sqlx::{AssertSqlSafe, FromRow};
+
+use super::feed::NotificationRow;
+use super::id;
+use crate::domain::notification::{AttemptRecord, AttemptStatus, Notification};
+use crate::domain::{ObjectId, Rejection, Timestamp};
+use crate::store::sql::SqlStore;
+use crate::store::{
+    DeliveryOutcome, DeliveryResult, DueDelivery, EndpointSecrets, StoreError, StoreResult,
+};
+
+#[derive(FromRow)]
+struct DueRow {
+    delivery_id: i64,
+    endpoint_id: String,
+    url: String,
+    secret: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
+    attempts: i64,
+    queued_at: i64,
+    #[sqlx(flatten)]
+    notification: NotificationRow,
+}
+
+#[derive(FromRow)]
+struct AttemptRow {
+    id: String,
+    notification_id: String,
+    attempt: i64,
+    status: String,
+    http_status: Option<i64>,
+    error: Option<String>,
+    at: i64,
+}
+
+impl SqlStore {
+    /// Leases up to `limit` deliveries that are due at `now`, for `lease_millis`: pending, to
+    /// an endpoint not deleted, not leased by anyone, and the first still pending of their
+    /// purchase for their endpoint (CONTRACT.md: "a later one waits for the earlier to be
+    /// delivered or dead"). Oldest due first.
+    pub(super) async fn claim_due(
+        &self,
+        now: Timestamp,
+        limit: i64,
+        lease_millis: i64,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        // A read first: an idle instance asks often, and must not take SQLite's write lock
+        // (or open a PostgreSQL write transaction) to learn that nothing is due.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT d.id FROM webhook_deliveries d \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.leased_until <= $1 \
+               AND EXISTS (SELECT 1 FROM webhook_endpoints e \
+                           WHERE e.id = d.endpoint_id AND e.deleted_at IS NULL) LIMIT 1",
+        )
+        .bind(now.millis())
+        .fetch_optional(&self.reader)
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
+        let select = self.dialect.statement(
+            "SELECT d.id FROM webhook_deliveries d \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.leased_until <= $1 \
+               AND EXISTS (SELECT 1 FROM webhook_endpoints e \
+                           WHERE e.id = d.endpoint_id AND e.deleted_at IS NULL) \
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+                               WHERE p.endpoint_id = d.endpoint_id \
+                                 AND p.ordering_key = d.ordering_key \
+                                 AND p.status = 'pending' AND p.sequence < d.sequence) \
+             ORDER BY d.next_attempt_at, d.sequence LIMIT $2{skip_locked}",
+        );
+        let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(select))
+            .bind(now.millis())
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..ids.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut lease = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE webhook_deliveries SET leased_until = $1 WHERE id IN ({list})"
+        )))
+        .bind(now.plus_millis(lease_millis).millis());
+        for id in &ids {
+            lease = lease.bind(*id);
+        }
+        lease.execute(&mut *tx).await?;
+        let mut details = sqlx::query_as::<_, DueRow>(AssertSqlSafe(format!(
+            "SELECT d.id AS delivery_id, d.endpoint_id, e.url, e.secret, e.previous_secret, \
+               e.previous_secret_until, d.attempts, d.queued_at, \
+               n.id, n.sequence, n.type, n.ordering_key, n.data, n.created_at \
+             FROM webhook_deliveries d \
+             JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             JOIN notifications n ON n.id = d.notification_id \
+             WHERE d.id IN ({list}) AND $1 = $1 ORDER BY d.sequence"
+        )))
+        .bind(now.millis());
+        for id in &ids {
+            details = details.bind(*id);
+        }
+        let rows = details.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows.into_iter()
+            .map(|row| {
+                let previous = match (row.previous_secret, row.previous_secret_until) {
+                    (Some(secret), Some(until)) if until > now.millis() => Some(secret),
+                    _ => None,
+                };
+                Ok(DueDelivery {
+                    delivery_id: row.delivery_id,
+                    endpoint_id: id(&row.endpoint_id)?,
+                    url: row.url,
+                    secrets: EndpointSecrets {
+                        current: row.secret,
+                        previous,
+                    },
+                    notification: Notification::try_from(row.notification)?,
+                    attempts: row.attempts,
+                    queued_at: Timestamp::from_millis(row.queued_at),
+                })
+            })
+            .collect()
+    }
+
+    /// Records attempts' outcomes and their attempt rows, in one transaction, and ends their
+    /// leases.
+    pub(super) async fn record_results(&self, results: &[DeliveryResult]) -> StoreResult<()> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
+        for result in results {
+            let (status, next, finished, attempt_status) = match result.outcome {
+                DeliveryOutcome::Delivered => (
+                    "delivered",
+                    result.at,
+                    Some(result.at),
+                    AttemptStatus::Delivered,
+                ),
+                DeliveryOutcome::RetryAt(next) => ("pending", next, None, AttemptStatus::Failed),
+                DeliveryOutcome::Dead => ("dead", result.at, Some(result.at), AttemptStatus::Dead),
+            };
+            sqlx::query(
+                "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, \
+                 next_attempt_at = $3, leased_until = 0, finished_at = $4 \
+                 WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(result.delivery.delivery_id)
+            .bind(status)
+            .bind(next.millis())
+            .bind(finished.map(Timestamp::millis))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO webhook_attempts \
+                 (id, endpoint_id, notification_id, attempt, status, http_status, error, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(ObjectId::generate().to_string())
+            .bind(result.delivery.endpoint_id.to_string())
+            .bind(result.delivery.notification.notification.id.to_string())
+            .bind(result.delivery.attempts + 1)
+            .bind(attempt_status.as_str())
+            .bind(result.http_status.map(i64::from))
+            .bind(result.error.clone())
+            .bind(result.at.millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An endpoint's attempts, newest first: up to `limit` before the attempt `before` (a
+    /// cursor), of one status if given.
+    pub(super) async fn attempts_page(
+        &self,
+        endpoint: ObjectId,
+        status: Option<AttemptStatus>,
+        before: Option<ObjectId>,
+        limit: i64,
+    ) -> StoreResult<Vec<AttemptRecord>> {
+        let mut sql = String::from(
+            "SELECT id, notification_id, attempt, status, http_status, error, at \
+             FROM webhook_attempts WHERE endpoint_id = $1 AND ($2 = '' OR status = $2) \
+             AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4",
+        );
+        sql.shrink_to_fit();
+        let rows: Vec<AttemptRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(endpoint.to_string())
+            .bind(status.map_or("", AttemptStatus::as_str))
+            .bind(before.map_or_else(String::new, |id| id.to_string()))
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(AttemptRecord {
+                    id: id(&row.id)?,
+                    notification_id: id(&row.notification_id)?,
+                    attempt: row.attempt,
+                    status: AttemptStatus::parse(&row.status)
+                        .ok_or_else(|| StoreError::corrupt(format!("status {:?}", row.status)))?,
+                    http_status: row.http_status,
+                    error: row.error,
+                    at: Timestamp::from_millis(row.at),
+                })
+            })
+            .collect()
+    }
+
+    /// Queues an endpoint's dead deliveries with a sequence above `after` again, as if new;
+    /// how many.
+    pub(super) async fn requeue_dead(
+        &self,
+        endpoint: ObjectId,
+        after: i64,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
+        let live: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL",
+        )
+        .bind(endpoint.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if live.is_none() {
+            return Err(Rejection::WebhookNotFound.into());
+        }
+        let queued = sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', queued_at = $3, \
+             next_attempt_at = $3, leased_until = 0, finished_at = NULL \
+             WHERE endpoint_id = $1 AND status = 'dead' AND sequence > $2",
+        )
+        .bind(endpoint.to_string())
+        .bind(after)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Deliveries still pending, over every endpoint not deleted (a gauge).
+    pub(super) async fn count_pending(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries d WHERE d.status = 'pending' \
+             AND EXISTS (SELECT 1 FROM webhook_endpoints e \
+                         WHERE e.id = d.endpoint_id AND e.deleted_at IS NULL)",
+        )
+        .fetch_one(&self.reader)
+        .await?)
+    }
+}
