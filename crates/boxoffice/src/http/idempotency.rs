@@ -302,6 +302,13 @@ pub fn describe(operation: &mut Operation, path: &str) {
         .parameters
         .get_or_insert_with(Vec::new)
         .push(utoipa::openapi::RefOr::T(header));
+    // A malformed key is refused before anything runs, on every route that takes one, also
+    // on routes whose body (if any) has no 400 of its own.
+    super::openapi::add_answer(
+        operation,
+        StatusCode::BAD_REQUEST,
+        "`Idempotency-Key must be 1 to 255 visible ASCII characters`",
+    );
     if path == "/api/locks" {
         super::openapi::add_answer(
             operation,
