@@ -83,7 +83,7 @@ const RULES: &[Rule] = &[
         why: "metrics are recorded by callers, from plain values",
     },
     Rule {
-        path: "config.rs",
+        path: "config",
         forbidden: &[
             "crate::store",
             "crate::http",
