@@ -13,6 +13,8 @@ mod request;
 mod status;
 
 #[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
 mod tests;
 
 pub use best_available::{Pick, SeatFilter, SeatPlan};
