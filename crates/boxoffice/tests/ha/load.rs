@@ -3,8 +3,8 @@
 //!
 //! A client behaves as CONTRACT.md tells it to: after a 503 it retries the same step (a hold
 //! with the same idempotency key). What a retry finds shows whether the 503 told the truth: after
-//! `UNAVAILABLE` nothing may have changed (rule 8); only after `OUTCOME_UNKNOWN` (or `TIMEOUT`,
-//! whose commit-path is another rule's business) may the retry find the change made.
+//! `UNAVAILABLE` or `TIMEOUT` nothing may have changed (rule 8); only after `OUTCOME_UNKNOWN`
+//! may the retry find the change made.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -185,8 +185,8 @@ impl Load {
                 }
                 503 => {
                     match code.as_str() {
-                        "OUTCOME_UNKNOWN" | "TIMEOUT" => maybe_done = true,
-                        "UNAVAILABLE" => {}
+                        "OUTCOME_UNKNOWN" => maybe_done = true,
+                        "UNAVAILABLE" | "TIMEOUT" => {}
                         _ => self
                             .journal
                             .violation(format!("{what}: 503 that is not our JSON: {text}")),
