@@ -45,6 +45,10 @@ pub struct NewEvent {
 }
 
 pub const MAX_EVENT_NAME_CHARS: usize = 200;
+/// The most seats an event may have. CONTRACT.md is silent; a million is ten times the largest
+/// seating chart (100,000 seats) and more than any venue or stream sells as one event, while
+/// keeping every seat sum far from overflow (README, "Bounds at the edge").
+pub const MAX_TOTAL_SEATS: i64 = 1_000_000;
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 
 impl NewEvent {
@@ -188,11 +192,19 @@ fn parse_event_date(date: Field<&str>, now: Timestamp) -> Result<Timestamp, Reje
     Ok(date)
 }
 
+/// `totalSeats`: an integer from 1 (`totalSeats must be an integer ≥ 1`, the seed's message)
+/// to [`MAX_TOTAL_SEATS`] (`totalSeats must be at most 1000000`).
 fn parse_total_seats(total: Field<i64>) -> Result<i64, Rejection> {
     match total {
+        Field::Given(n) if n > MAX_TOTAL_SEATS => Err(total_seats_too_many()),
         Field::Given(n) if n >= 1 => Ok(n),
         _ => Err(Rejection::invalid("totalSeats must be an integer ≥ 1")),
     }
+}
+
+/// The refusal of a `totalSeats` above [`MAX_TOTAL_SEATS`].
+pub fn total_seats_too_many() -> Rejection {
+    Rejection::invalid(format!("totalSeats must be at most {MAX_TOTAL_SEATS}"))
 }
 
 impl<T> Field<T> {
@@ -256,6 +268,18 @@ mod tests {
             msg(parse(Field::WrongType, Field::Missing)),
             "totalSeats must be an integer ≥ 1"
         );
+        assert_eq!(
+            parse(Field::Given(MAX_TOTAL_SEATS), Field::Missing)
+                .unwrap()
+                .total_seats,
+            1_000_000
+        );
+        for too_many in [MAX_TOTAL_SEATS + 1, i64::MAX] {
+            assert_eq!(
+                msg(parse(Field::Given(too_many), Field::Missing)),
+                "totalSeats must be at most 1000000"
+            );
+        }
         assert_eq!(
             msg(parse(Field::Given(10), Field::Given(11))),
             "availableSeats must be ≤ totalSeats"

@@ -23,7 +23,7 @@ mod user;
 
 pub use booking::{Booking, BookingStatus, Cancellation};
 pub use confirmation::{Confirmation, Reconfirmation};
-pub use event::{Event, EventChanges, Field, NewEvent};
+pub use event::{Event, EventChanges, Field, MAX_TOTAL_SEATS, NewEvent};
 pub use folding::{caseless_key, is_invisible, nfc};
 pub use id::ObjectId;
 pub use idempotency::{

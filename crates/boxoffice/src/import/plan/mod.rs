@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::documents::{Doc, describe};
 use super::{EVENTS, Summary, USERS};
 use crate::domain::{
-    Event, Inventory, ObjectId, Role, SeatLock, SeatUse, Timestamp, User, email_key,
+    Event, Inventory, MAX_TOTAL_SEATS, ObjectId, Role, SeatLock, SeatUse, Timestamp, User,
+    email_key,
 };
 use crate::store::Store;
 
@@ -192,6 +193,11 @@ pub(super) fn plan_events(
             let total_seats = doc.integer("totalSeats")?;
             if total_seats < 1 {
                 return Err(format!("totalSeats {total_seats} is less than 1"));
+            }
+            if total_seats > MAX_TOTAL_SEATS {
+                return Err(format!(
+                    "totalSeats {total_seats} is more than {MAX_TOTAL_SEATS}"
+                ));
             }
             let (created_at, updated_at) = doc.times(now)?;
             Ok(Event {
