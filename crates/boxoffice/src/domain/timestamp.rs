@@ -51,10 +51,19 @@ impl Timestamp {
             .then_some(Self(millis))
     }
 
-    /// Any RFC 3339 form: `2026-06-15T10:00:00Z`, offsets, fractions (kept to the millisecond),
-    /// that lies in the accepted range once in UTC.
+    /// Any RFC 3339 form: `2026-06-15T10:00:00Z`, offsets, fractions, that lies in the accepted
+    /// range once in UTC. A fraction finer than a millisecond is rounded down (toward the past)
+    /// to the millisecond, the precision every instant is kept and shown with
+    /// (`…:00.123999Z` is `…:00.123Z`); that is the one difference between a date sent and the
+    /// date answered, and README.md ("Bounds at the edge") documents it. A leap second
+    /// (`23:59:60`, which RFC 3339 allows) is refused: Unix time, and so every instant kept
+    /// here, has none, and turning it into `23:59:59.999` would change the date silently.
     pub fn parse_rfc3339(text: &str) -> Result<Self, DateError> {
         let parsed = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| DateError::Malformed)?;
+        // RFC 3339's fields up to the seconds have fixed widths: `YYYY-MM-DDTHH:MM:SS`.
+        if text.get(17..19) == Some("60") {
+            return Err(DateError::LeapSecond);
+        }
         i64::try_from(parsed.unix_timestamp_nanos().div_euclid(1_000_000))
             .ok()
             .and_then(Self::in_range)
@@ -69,12 +78,15 @@ pub enum DateError {
     Malformed,
     /// RFC 3339, but outside `1970-01-01T00:00:00Z` … `9999-12-31T23:59:59.999Z` in UTC.
     OutOfRange,
+    /// RFC 3339 with a leap second (`:60`), which no instant kept here can be.
+    LeapSecond,
 }
 
 /// A client's date, named `field` in its errors (a body field such as `eventDate`, or a query
 /// parameter such as `from`): 400 `<field> must be a valid date` for anything that is not
 /// RFC 3339, and 400 `<field> must be between 1970-01-01T00:00:00.000Z and
-/// 9999-12-31T23:59:59.999Z` outside the accepted range (CONTRACT.md, Conventions).
+/// 9999-12-31T23:59:59.999Z` outside the accepted range (CONTRACT.md, Conventions), and 400
+/// `<field> must not be a leap second` for a `:60` second ([`Timestamp::parse_rfc3339`]).
 pub fn parse_date(field: &str, text: &str) -> Result<Timestamp, Rejection> {
     Timestamp::parse_rfc3339(text).map_err(|error| match error {
         DateError::Malformed => Rejection::invalid(format!("{field} must be a valid date")),
@@ -83,6 +95,7 @@ pub fn parse_date(field: &str, text: &str) -> Result<Timestamp, Rejection> {
             Timestamp::EARLIEST,
             Timestamp::LATEST
         )),
+        DateError::LeapSecond => Rejection::invalid(format!("{field} must not be a leap second")),
     })
 }
 
@@ -152,6 +165,40 @@ mod tests {
         }
         assert_eq!(Timestamp::in_range(-1), None);
         assert_eq!(Timestamp::in_range(Timestamp::LATEST.millis() + 1), None);
+    }
+
+    #[test]
+    fn a_leap_second_is_refused_and_finer_fractions_round_down() {
+        for leap in [
+            "2030-06-30T23:59:60Z",
+            "2016-12-31T23:59:60.5Z",
+            "2030-07-01T01:59:60+02:00",
+        ] {
+            assert_eq!(
+                Timestamp::parse_rfc3339(leap),
+                Err(DateError::LeapSecond),
+                "{leap}"
+            );
+        }
+        assert_eq!(
+            parse_date("eventDate", "2030-06-30T23:59:60Z")
+                .unwrap_err()
+                .to_string(),
+            "eventDate must not be a leap second"
+        );
+        for (sent, kept) in [
+            ("2030-06-30T12:00:00.123999Z", "2030-06-30T12:00:00.123Z"),
+            (
+                "2030-06-30T12:00:00.1239999999Z",
+                "2030-06-30T12:00:00.123Z",
+            ),
+            ("2030-06-30T12:00:00.0009Z", "2030-06-30T12:00:00.000Z"),
+            ("2030-06-30T23:59:59.9999Z", "2030-06-30T23:59:59.999Z"),
+            ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999Z"),
+        ] {
+            let parsed = Timestamp::parse_rfc3339(sent).unwrap();
+            assert_eq!(parsed.to_string(), kept, "{sent}");
+        }
     }
 
     #[test]
