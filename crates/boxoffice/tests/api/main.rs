@@ -27,6 +27,7 @@ mod idempotency;
 mod idempotency_header;
 mod identities;
 mod import_mongo;
+mod input_edges;
 mod json_everywhere;
 mod jwt_flow;
 mod listing;

@@ -35,11 +35,13 @@ pub struct NewEventBody {
     name: String,
     #[schema(max_length = 5000, pattern = "^[^\\u0000]*$")]
     description: Option<String>,
-    /// Any RFC 3339 date from 1970 to 9999 in UTC, in the future.
+    /// Any RFC 3339 date from 1970 to 9999 in UTC, in the future; kept to the millisecond
+    /// (finer fractions are rounded down); a leap second (`:60`) is a 400.
     #[schema(format = DateTime, pattern = "^[^\\u0000]*$")]
     event_date: String,
-    /// Required unless `seatingChart` is given; then, if given, equal to its seats.
-    #[schema(minimum = 1)]
+    /// Required unless `seatingChart` is given; then, if given, equal to its seats. At most
+    /// 1,000,000 (`totalSeats must be at most 1000000`).
+    #[schema(minimum = 1, maximum = 1_000_000)]
     total_seats: Option<i64>,
     /// At most `totalSeats` (the default); the difference is withheld, never sold. With a
     /// `seatingChart`, if given, equal to its seats.
@@ -124,11 +126,13 @@ pub struct EventChangesBody {
     name: Option<String>,
     #[schema(max_length = 5000, pattern = "^[^\\u0000]*$")]
     description: Option<String>,
-    /// Any RFC 3339 date from 1970 to 9999 in UTC, in the future.
+    /// Any RFC 3339 date from 1970 to 9999 in UTC, in the future; kept to the millisecond
+    /// (finer fractions are rounded down); a leap second (`:60`) is a 400.
     #[schema(format = DateTime, pattern = "^[^\\u0000]*$")]
     event_date: Option<String>,
-    /// Moves `availableSeats` by the same amount; not below the seats already taken.
-    #[schema(minimum = 1)]
+    /// Moves `availableSeats` by the same amount; not below the seats already taken; at most
+    /// 1,000,000.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     total_seats: Option<i64>,
 }
 
