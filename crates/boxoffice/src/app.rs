@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use crate::auth::{self, Sessions, Tokens};
 use crate::config::{AuthMode, Config, ConnectionLimits, NotificationSettings, Switch};
 use crate::domain::notification::RetrySchedule;
-use crate::domain::{Lifetimes, Timestamp};
+use crate::domain::{CursorKey, Lifetimes, Timestamp};
 use crate::holds::HoldQueue;
 use crate::http::{self, AppState, Authenticator, HttpSettings};
 use crate::outbox;
@@ -81,6 +81,7 @@ impl Application {
         }
         let api_store: Arc<dyn Store> = store.clone();
         let auth = Arc::new(authenticator(config, auth_mode, api_store.clone()).await?);
+        let cursors = cursor_key(store.as_ref()).await?;
         let state = AppState {
             holds: Arc::new(HoldQueue::new(
                 api_store.clone(),
@@ -95,6 +96,7 @@ impl Application {
             auth,
             notifications: store.clone(),
             webhooks: webhooks.clone(),
+            cursors,
         };
         let router = http::router(state, &settings);
         let address = SocketAddr::new(config.host, config.port);
@@ -246,6 +248,20 @@ async fn authenticator(
         metrics_token: config.protection.metrics_token.clone(),
         sessions: Sessions::new(store, config.credentials_cache()),
     })
+}
+
+/// The key that seals list cursors, shared through the database by every instance on it, so
+/// that a cursor one instance issued works on all of them and after restarts (README, "Bounds
+/// at the edge"). Kept apart from `JWT_SECRET`, which open mode may lack and which rotating
+/// should not break anyone's paging.
+async fn cursor_key(store: &dyn Store) -> anyhow::Result<CursorKey> {
+    let mut candidate = [0u8; 32];
+    getrandom::fill(&mut candidate).context("the operating system's random source failed")?;
+    let kept = store
+        .shared_secret("cursor", &CursorKey::new(candidate).to_hex())
+        .await
+        .context("cannot read the cursor key from the database")?;
+    CursorKey::from_hex(&kept).context("server_secrets holds a malformed cursor key")
 }
 
 /// A database URL without its password, for messages.

@@ -2,47 +2,10 @@
 //! query-string values that shape it. Pages are keyset pages (the sort key and id of the last
 //! item), never offsets, so rows added or changed meanwhile cause no duplicates or gaps.
 
-use std::fmt;
-
-use super::{BookingStatus, ObjectId, Rejection, Timestamp, caseless_key, parse_date};
+use super::{BookingStatus, Cursor, CursorKey, Rejection, Timestamp, caseless_key, parse_date};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
-
-/// Where a page ended: the sort key and id of its last item. Clients see it as an opaque
-/// string (16 hex digits of the key, then the 24 of the id) and hand it back unchanged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cursor {
-    pub key: i64,
-    pub id: ObjectId,
-}
-
-impl Cursor {
-    /// A cursor as a client sent it; absent is `None`, anything malformed is a 400.
-    pub fn parse(text: Option<&str>) -> Result<Option<Self>, Rejection> {
-        let Some(text) = text else {
-            return Ok(None);
-        };
-        let invalid = || Rejection::invalid("cursor is invalid");
-        if text.len() != 40 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(invalid());
-        }
-        let (key, id) = text.split_at(16);
-        let key = u64::from_str_radix(key, 16).map_err(|_| invalid())?;
-        let id = ObjectId::parse(id).ok_or_else(invalid)?;
-        Ok(Some(Self {
-            // The key is any i64, stored as its two's-complement bits.
-            key: key as i64,
-            id,
-        }))
-    }
-}
-
-impl fmt::Display for Cursor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}{}", self.key as u64, self.id)
-    }
-}
 
 /// One page of a list, and the cursor of the next one if there is more.
 #[derive(Clone, Debug)]
@@ -111,10 +74,13 @@ pub struct EventQuery {
     pub name_contains: Option<String>,
     pub after: Option<Cursor>,
     pub limit: i64,
+    /// What the page's cursors are sealed for: this listing and its filters (not `limit`).
+    pub scope: String,
 }
 
 impl EventQuery {
-    /// Upcoming events (dated after `now`) unless `from` is given; `to` is exclusive.
+    /// Upcoming events (dated after `now`) unless `from` is given; `to` is exclusive. The
+    /// cursor must be one sealed with `cursors` for the same `from`, `to` and `q`.
     pub fn parse(
         limit: Option<&str>,
         cursor: Option<&str>,
@@ -122,18 +88,27 @@ impl EventQuery {
         to: Option<&str>,
         q: Option<&str>,
         now: Timestamp,
+        cursors: &CursorKey,
     ) -> Result<Self, Rejection> {
         let limit = parse_limit(limit)?;
-        let after = Cursor::parse(cursor)?;
-        let from = parse_date_bound("from", from)?.unwrap_or(now.plus_millis(1));
+        let from_given = parse_date_bound("from", from)?;
         let to = parse_date_bound("to", to)?;
         let name_contains = q.filter(|q| !q.is_empty()).map(caseless_key);
+        let millis = |bound: Option<Timestamp>| bound.map(|t| t.millis().to_string());
+        let scope = format!(
+            "events\nfrom={}\nto={}\nq={}",
+            millis(from_given).unwrap_or_else(|| "upcoming".to_owned()),
+            millis(to).unwrap_or_default(),
+            name_contains.as_deref().unwrap_or_default(),
+        );
+        let after = Cursor::open(cursor, cursors, &scope)?;
         Ok(Self {
-            from,
+            from: from_given.unwrap_or(now.plus_millis(1)),
             to,
             name_contains,
             after,
             limit,
+            scope,
         })
     }
 }
@@ -144,13 +119,19 @@ pub struct BookingQuery {
     pub status: Option<BookingStatus>,
     pub after: Option<Cursor>,
     pub limit: i64,
+    /// What the page's cursors are sealed for: this user's list and its status filter.
+    pub scope: String,
 }
 
 impl BookingQuery {
+    /// The bookings of `user` (the path's id as given) in `status`, the cursor one sealed
+    /// with `cursors` for the same user and status.
     pub fn parse(
+        user: &str,
         status: Option<&str>,
         limit: Option<&str>,
         cursor: Option<&str>,
+        cursors: &CursorKey,
     ) -> Result<Self, Rejection> {
         let status = status
             .map(|text| {
@@ -160,10 +141,15 @@ impl BookingQuery {
                 })
             })
             .transpose()?;
+        let scope = format!(
+            "bookings\nuser={user}\nstatus={}",
+            status.map(BookingStatus::as_str).unwrap_or_default()
+        );
         Ok(Self {
             status,
             limit: parse_limit(limit)?,
-            after: Cursor::parse(cursor)?,
+            after: Cursor::open(cursor, cursors, &scope)?,
+            scope,
         })
     }
 }
@@ -171,32 +157,7 @@ impl BookingQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_anything_else() {
-        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
-        for key in [0, 1_781_517_600_000, -5, i64::MIN, i64::MAX] {
-            let cursor = Cursor { key, id };
-            let text = cursor.to_string();
-            assert_eq!(text.len(), 40);
-            assert_eq!(Cursor::parse(Some(&text)), Ok(Some(cursor)));
-        }
-        assert_eq!(Cursor::parse(None), Ok(None));
-        for bad in [
-            "",
-            "abc",
-            "zz00000000000000697a00af215688d2a9fca5c8",
-            "0000000000000000697a00af215688d2a9fca5c",
-            "+000000000000000697a00af215688d2a9fca5c8",
-            "00000000000000é697a00af215688d2a9fca5c",
-        ] {
-            assert_eq!(
-                Cursor::parse(Some(bad)).unwrap_err().to_string(),
-                "cursor is invalid",
-                "{bad}"
-            );
-        }
-    }
+    use crate::domain::ObjectId;
 
     #[test]
     fn limits_are_integers_from_1_to_100() {
@@ -207,6 +168,8 @@ mod tests {
             assert!(parse_limit(Some(bad)).is_err(), "{bad}");
         }
     }
+
+    const KEY: CursorKey = CursorKey::new([1; 32]);
 
     #[test]
     fn a_page_says_whether_more_follow() {
@@ -221,11 +184,46 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_serves_only_the_listing_and_filters_it_was_sealed_for() {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let events = |cursor, q| EventQuery::parse(None, cursor, None, None, q, now, &KEY);
+        let at = Cursor {
+            key: 5,
+            id: ObjectId::parse("697a00af215688d2a9fca5c8").unwrap(),
+        };
+        let query = events(None, Some("Été")).unwrap();
+        let sealed = at.seal(&KEY, &query.scope);
+        // Case is folded before sealing: `été` asks for what `Été` asked for.
+        assert_eq!(events(Some(&sealed), Some("été")).unwrap().after, Some(at));
+        for other in [None, Some("ete")] {
+            assert!(events(Some(&sealed), other).is_err(), "{other:?}");
+        }
+        let dated = EventQuery::parse(
+            None,
+            Some(&sealed),
+            Some("2030-01-01T00:00:00Z"),
+            None,
+            Some("Été"),
+            now,
+            &KEY,
+        );
+        assert!(dated.is_err());
+        let user = "697a00af215688d2a9fca5c8";
+        let bookings = BookingQuery::parse(user, None, None, None, &KEY).unwrap();
+        let sealed = at.seal(&KEY, &bookings.scope);
+        assert!(BookingQuery::parse(user, None, None, Some(&sealed), &KEY).is_ok());
+        let someone_else = "697a00af215688d2a9fca5c9";
+        assert!(BookingQuery::parse(someone_else, None, None, Some(&sealed), &KEY).is_err());
+        assert!(BookingQuery::parse(user, Some("FAILED"), None, Some(&sealed), &KEY).is_err());
+    }
+
+    #[test]
     fn booking_statuses_are_checked() {
-        let query = BookingQuery::parse(Some("CONFIRMED"), None, None).unwrap();
+        let user = "697a00af215688d2a9fca5c8";
+        let query = BookingQuery::parse(user, Some("CONFIRMED"), None, None, &KEY).unwrap();
         assert_eq!(query.status, Some(BookingStatus::Confirmed));
         assert_eq!(
-            BookingQuery::parse(Some("confirmed"), None, None)
+            BookingQuery::parse(user, Some("confirmed"), None, None, &KEY)
                 .unwrap_err()
                 .to_string(),
             "status must be one of INITIATED, PAYMENT_PENDING, CONFIRMED, FAILED, EXPIRED, \

@@ -2,6 +2,7 @@
 
 mod booking;
 mod confirmation;
+mod cursor;
 mod event;
 #[cfg(test)]
 mod fixtures;
@@ -23,6 +24,7 @@ mod user;
 
 pub use booking::{Booking, BookingStatus, Cancellation};
 pub use confirmation::{Confirmation, Reconfirmation};
+pub use cursor::{Cursor, CursorKey};
 pub use event::{Event, EventChanges, Field, MAX_TOTAL_SEATS, NewEvent};
 pub use folding::{caseless_key, is_invisible, nfc};
 pub use id::ObjectId;
@@ -31,7 +33,7 @@ pub use idempotency::{
 };
 pub use inventory::{Inventory, SeatRows, SeatUse};
 pub use lifetimes::Lifetimes;
-pub use listing::{BookingQuery, Cursor, EventQuery, Page, parse_limit};
+pub use listing::{BookingQuery, EventQuery, Page, parse_limit};
 pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};
 pub use lock_batch::{
     LockBatchFacts, LockVerdict, decide_lock_batch, decide_lock_batch_with, granted_seats,

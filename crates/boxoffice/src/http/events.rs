@@ -27,8 +27,9 @@ struct ListParams {
     /// Page size, 1 to 100 (default 20), in digits.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
-    /// Where the page starts: a previous page's `nextCursor`.
-    #[param(pattern = "^[0-9a-fA-F]{16}[0-9a-f]{24}$")]
+    /// Where the page starts: a previous page's `nextCursor`, with the same `from`, `to`
+    /// and `q` (another listing's cursor, or one the server did not issue, is a 400).
+    #[param(pattern = "^[0-9a-f]{56}$")]
     cursor: Option<String>,
     /// Events from this date on (RFC 3339, 1970 to 9999 in UTC; default: now, so upcoming
     /// events only).
@@ -63,7 +64,9 @@ async fn list_events(
         params.to.as_deref(),
         params.q.as_deref(),
         Timestamp::now(),
+        &app.cursors,
     )?;
+    let scope = query.scope.clone();
     let page = app.store.list_events(query).await?;
     let mut views = Vec::with_capacity(page.items.len());
     for event in page.items {
@@ -72,7 +75,7 @@ async fn list_events(
     Ok(axum::Json(List {
         success: true,
         data: views,
-        next_cursor: page.next.map(|cursor| cursor.to_string()),
+        next_cursor: page.next.map(|cursor| cursor.seal(&app.cursors, &scope)),
     }))
 }
 

@@ -46,7 +46,7 @@ pub use protection::ClientAddress;
 pub use query::QueryParams;
 
 use crate::config::{CorsOrigins, RateLimit};
-use crate::domain::{Lifetimes, ObjectId};
+use crate::domain::{CursorKey, Lifetimes, ObjectId};
 use crate::holds::HoldQueue;
 use crate::store::{Notifications, Store};
 use crate::webhooks::WebhookClient;
@@ -64,6 +64,8 @@ pub struct AppState {
     pub notifications: Arc<dyn Notifications>,
     /// Checks new endpoints' URLs as deliveries will (`WEBHOOK_ALLOW_PRIVATE`).
     pub webhooks: Arc<WebhookClient>,
+    /// Seals the cursors of paged lists (`domain::Cursor`), the same on every instance.
+    pub cursors: CursorKey,
 }
 
 pub struct HttpSettings {

@@ -91,8 +91,9 @@ struct BookingListParams {
     /// Page size, 1 to 100 (default 20), in digits.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
-    /// Where the page starts: a previous page's `nextCursor`.
-    #[param(pattern = "^[0-9a-fA-F]{16}[0-9a-f]{24}$")]
+    /// Where the page starts: a previous page's `nextCursor`, with the same `status` (another
+    /// listing's cursor, or one the server did not issue, is a 400).
+    #[param(pattern = "^[0-9a-f]{56}$")]
     cursor: Option<String>,
 }
 
@@ -117,11 +118,14 @@ async fn user_bookings(
         return Err(ApiError::Forbidden);
     }
     let query = BookingQuery::parse(
+        &id,
         params.status.as_deref(),
         params.limit.as_deref(),
         params.cursor.as_deref(),
+        &app.cursors,
     )?;
+    let scope = query.scope.clone();
     let id = parse_id(&id, Rejection::UserNotFound)?;
     let page = app.store.list_user_bookings(id, query).await?;
-    Ok(list::<_, BookingView>(page))
+    Ok(list::<_, BookingView>(page, &app.cursors, &scope))
 }

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use super::seat_views::CategoryView;
 use crate::domain::seating::SeatStatus;
 use crate::domain::{
-    Booking, BookingStatus, Event, Inventory, LockStatus, ObjectId, Page, Role, SeatLock,
-    Timestamp, User,
+    Booking, BookingStatus, CursorKey, Event, Inventory, LockStatus, ObjectId, Page, Role,
+    SeatLock, Timestamp, User,
 };
 
 /// `{"success": true, "data": …}`
@@ -36,12 +36,13 @@ pub struct List<T> {
     pub next_cursor: Option<String>,
 }
 
-/// A page of domain values, each shown as its view.
-pub fn list<T, V: From<T>>(page: Page<T>) -> axum::Json<List<V>> {
+/// A page of domain values, each shown as its view; the next page's cursor sealed with
+/// `cursors` for `scope` (the listing and its filters).
+pub fn list<T, V: From<T>>(page: Page<T>, cursors: &CursorKey, scope: &str) -> axum::Json<List<V>> {
     axum::Json(List {
         success: true,
         data: page.items.into_iter().map(V::from).collect(),
-        next_cursor: page.next.map(|cursor| cursor.to_string()),
+        next_cursor: page.next.map(|cursor| cursor.seal(cursors, scope)),
     })
 }
 

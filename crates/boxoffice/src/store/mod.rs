@@ -263,6 +263,10 @@ pub trait Store: Send + Sync + 'static {
     async fn import_locks(&self, locks: &[SeatLock]) -> StoreResult<Vec<Insertion>>;
     async fn import_bookings(&self, bookings: &[Booking]) -> StoreResult<Vec<Insertion>>;
 
+    /// The secret named `name` that every instance on this database shares (`sql/secrets.rs`):
+    /// `candidate` if none was kept yet, else the one kept first. Never changes once kept.
+    async fn shared_secret(&self, name: &str, candidate: &str) -> StoreResult<String>;
+
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
     /// How many connections each pool has in use and idle, for the metrics; cheap (no I/O).

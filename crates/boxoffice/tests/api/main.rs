@@ -14,6 +14,7 @@ mod commit_outcome;
 mod concurrency;
 mod connections;
 mod crash_and_scale;
+mod cursors;
 mod dates;
 mod description_modes;
 mod docs_and_metrics;

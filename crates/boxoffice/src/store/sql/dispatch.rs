@@ -202,6 +202,11 @@ impl Store for SqlStore {
         self.insert_imported_bookings(bookings).await
     }
 
+    // secrets.rs
+    async fn shared_secret(&self, name: &str, candidate: &str) -> StoreResult<String> {
+        self.shared_secret_now(name, candidate).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.reader.execute("SELECT 1").await?;
         Ok(())

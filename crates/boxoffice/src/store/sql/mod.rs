@@ -31,6 +31,7 @@ mod rekey;
 mod replica;
 mod rows;
 mod seats;
+mod secrets;
 mod unit_of_work;
 mod users;
 mod values;
