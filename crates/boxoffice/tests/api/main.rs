@@ -44,4 +44,5 @@ mod sessions;
 mod startup;
 mod time_rules;
 mod validation;
+mod webhook_writes;
 mod webhooks;
