@@ -1,7 +1,10 @@
 //! Request bodies: a JSON object read field by field, so that each field's error is the
 //! contract's message and nothing is coerced (`"2"` and `2.0` are not the integer 2).
 
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use serde_json::{Map, Value};
 
 use super::ApiError;
@@ -20,6 +23,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let axum::Json(object) = axum::Json::<Map<String, Value>>::from_request(req, state).await?;
         Ok(Self(object))
+    }
+}
+
+/// The body of a POST whose fields are all optional (`POST /api/webhooks/:id/redeliver
+/// {after?}`): no body, or an empty one, with or without a `Content-Type`, is `{}`, and so is
+/// the JSON `null` (the API description's optional body is "the object or null"). A body that
+/// is present is otherwise read as a [`JsonObject`] is: `application/json` (else 415), a JSON
+/// object (else 400).
+pub struct OptionalJsonObject(pub JsonObject);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = req.headers().get(CONTENT_TYPE).cloned();
+        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+            match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                _ => ApiError::BadBody("Request body could not be read"),
+            }
+        })?;
+        if body.is_empty() {
+            return Ok(Self(JsonObject(Map::new())));
+        }
+        let mut present = Request::new(Body::from(body));
+        if let Some(content_type) = content_type {
+            present.headers_mut().insert(CONTENT_TYPE, content_type);
+        }
+        let axum::Json(object) =
+            axum::Json::<Option<Map<String, Value>>>::from_request(present, state).await?;
+        Ok(Self(JsonObject(object.unwrap_or_default())))
     }
 }
 

@@ -39,7 +39,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use access::{Access, Authenticator};
 pub use error::ApiError;
 pub use idempotency::IDEMPOTENCY_KEY;
-pub use json::JsonObject;
+pub use json::{JsonObject, OptionalJsonObject};
 pub use notifications::NotificationViews;
 pub use path::PathId;
 pub use protection::ClientAddress;

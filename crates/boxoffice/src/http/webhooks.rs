@@ -12,7 +12,9 @@ use utoipa_axum::routes;
 
 use super::error::ErrorBody;
 use super::views::{Data, List, data};
-use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
+use super::{
+    Access, ApiError, AppState, JsonObject, OptionalJsonObject, PathId, QueryParams, parse_id,
+};
 use crate::domain::notification::{AttemptRecord, AttemptStatus, NewWebhook, Webhook};
 use crate::domain::{Field, ObjectId, Rejection, Timestamp, parse_limit};
 use crate::webhooks::{UrlRefusal, WebhookSecret, check_url};
@@ -126,8 +128,8 @@ pub struct Queued {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct NewWebhookBody {
-    /// An `http` or `https` URL; private, loopback, link-local and metadata addresses are
-    /// refused unless `WEBHOOK_ALLOW_PRIVATE`.
+    /// An `http` or `https` URL without a user name or password; private, loopback,
+    /// link-local and metadata addresses are refused unless `WEBHOOK_ALLOW_PRIVATE`.
     url: String,
     /// Notification types to receive; absent or empty for every type.
     types: Option<Vec<String>>,
@@ -143,13 +145,17 @@ pub struct RedeliverBody {
 }
 
 /// Creates an endpoint; the answer shows its signing secret, once. It receives the
-/// notifications numbered from now on, of its `types` (every type if none).
+/// notifications numbered from now on, of its `types` (every type if none). A retry with the
+/// same `Idempotency-Key` replays this answer, secret included, to the key's owner only: a
+/// client that lost the answer (a timeout, `OUTCOME_UNKNOWN`) could otherwise never learn the
+/// secret of the endpoint it made.
 #[utoipa::path(post, path = "/api/webhooks", tag = "webhooks",
     request_body = NewWebhookBody,
     responses(
         (status = 201, description = "The endpoint, with its secret", body = Data<CreatedWebhookView>),
         (status = 400, description = "`url must be an http or https URL`, `url points to a \
-            private address`, or an unknown type", body = ErrorBody),
+            private address`, `url must not contain a user name or password`, or an unknown \
+            type", body = ErrorBody),
     ))]
 async fn create_webhook(
     State(app): State<AppState>,
@@ -334,9 +340,10 @@ async fn deliveries(
 }
 
 /// Queues the endpoint's dead notifications (those after `after`, if given) again, as if new.
+/// The body is optional: none, an empty one, or `null` is `{}`.
 #[utoipa::path(post, path = "/api/webhooks/{id}/redeliver", tag = "webhooks",
     params(("id" = String, Path, description = ID)),
-    request_body = RedeliverBody,
+    request_body = Option<RedeliverBody>,
     responses(
         (status = 202, description = "How many were queued again", body = Data<Queued>),
         (status = 400, description = "`after must be an integer ≥ 0`", body = ErrorBody),
@@ -345,7 +352,7 @@ async fn deliveries(
 async fn redeliver(
     State(app): State<AppState>,
     PathId(id): PathId,
-    body: JsonObject,
+    OptionalJsonObject(body): OptionalJsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
     let after = match body.integer("after") {
         Field::Missing => 0,

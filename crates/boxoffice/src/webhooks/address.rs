@@ -22,10 +22,15 @@ pub enum UrlRefusal {
     NotHttp,
     #[error("url points to a private address")]
     Private,
+    /// `https://user:password@host/`: the endpoint's URL is shown in every listing and may be
+    /// logged, so it must carry no credentials; the signing secret is what authenticates a
+    /// delivery.
+    #[error("url must not contain a user name or password")]
+    Credentials,
 }
 
-/// Parses an endpoint URL: absolute, `http` or `https`, with a host, at most
-/// [`MAX_URL_CHARS`]; unless `allow_private` (`WEBHOOK_ALLOW_PRIVATE`), an address literal
+/// Parses an endpoint URL: absolute, `http` or `https`, with a host and no user name or
+/// password (userinfo, RFC 3986 section 3.2.1), at most [`MAX_URL_CHARS`]; unless `allow_private` (`WEBHOOK_ALLOW_PRIVATE`), an address literal
 /// must be public and the name may not be `localhost` (RFC 6761). Names are resolved and
 /// checked again at each connection.
 pub fn check_url(text: &str, allow_private: bool) -> Result<Url, UrlRefusal> {
@@ -35,6 +40,9 @@ pub fn check_url(text: &str, allow_private: bool) -> Result<Url, UrlRefusal> {
     let url = Url::parse(text).map_err(|_| UrlRefusal::NotHttp)?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(UrlRefusal::NotHttp);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlRefusal::Credentials);
     }
     if !allow_private && host_is_private(&url) {
         return Err(UrlRefusal::Private);
@@ -225,6 +233,21 @@ mod tests {
     }
 
     #[test]
+    fn urls_with_a_user_name_or_password_are_refused() {
+        for bad in [
+            "https://user:pw@hooks.example.com/",
+            "https://user@hooks.example.com/",
+            "https://:pw@hooks.example.com/",
+            "http://user:pw@127.0.0.1:8080/",
+        ] {
+            assert_eq!(check_url(bad, false), Err(UrlRefusal::Credentials), "{bad}");
+            assert_eq!(check_url(bad, true), Err(UrlRefusal::Credentials), "{bad}");
+        }
+        // An `@` in the path or query is not userinfo.
+        assert!(check_url("https://hooks.example.com/a@b?to=x@y", false).is_ok());
+    }
+
+    #[test]
     fn private_hosts_are_refused_unless_allowed() {
         for bad in [
             "http://127.0.0.1:8080/hook",
@@ -257,6 +280,10 @@ mod tests {
         assert_eq!(
             UrlRefusal::Private.to_string(),
             "url points to a private address"
+        );
+        assert_eq!(
+            UrlRefusal::Credentials.to_string(),
+            "url must not contain a user name or password"
         );
     }
 }

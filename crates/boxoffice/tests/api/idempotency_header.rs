@@ -13,7 +13,7 @@ use crate::backend_tests;
 use crate::harness::{Reply, TestApp, jwt_mode};
 
 /// A request with an `Idempotency-Key` header (and a bearer token, if given).
-async fn keyed(
+pub async fn keyed(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -34,11 +34,11 @@ async fn keyed(
     app.send(request).await
 }
 
-async fn post(app: &TestApp, path: &str, key: &str, body: Value) -> Reply {
+pub async fn post(app: &TestApp, path: &str, key: &str, body: Value) -> Reply {
     keyed(app, Method::POST, path, key, None, Some(body)).await
 }
 
-async fn count(app: &TestApp, query: &str) -> i64 {
+pub async fn count(app: &TestApp, query: &str) -> i64 {
     app.sql_text(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {query}"))
         .await
         .parse()
@@ -46,7 +46,7 @@ async fn count(app: &TestApp, query: &str) -> i64 {
 }
 
 /// The repeat got the first answer again, marked, and the first was not marked.
-fn assert_replayed(first: &Reply, again: &Reply) {
+pub fn assert_replayed(first: &Reply, again: &Reply) {
     assert!(!first.replayed(), "{}", first.body);
     assert!(again.replayed(), "{}", again.body);
     assert_eq!(again.status, first.status);

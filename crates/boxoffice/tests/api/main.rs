@@ -46,4 +46,5 @@ mod sessions;
 mod startup;
 mod time_rules;
 mod validation;
+mod webhook_writes;
 mod webhooks;

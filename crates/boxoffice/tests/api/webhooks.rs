@@ -268,6 +268,13 @@ backend_tests! {
                 .await
                 .assert_error(400, "url must be an http or https URL");
         }
+        // Credentials in the URL would be shown in every listing: refused, allowed private
+        // addresses or not (the signing secret is the authentication).
+        for url in ["https://user:pw@93.184.216.34/hook", "https://token@example.com/hook"] {
+            app.post("/api/webhooks", json!({"url": url}))
+                .await
+                .assert_error(400, "url must not contain a user name or password");
+        }
         app.post("/api/webhooks", json!({"url": "https://example.com/hook", "types": ["lock.deleted"]}))
             .await
             .assert_error(400, "unknown notification type: lock.deleted");

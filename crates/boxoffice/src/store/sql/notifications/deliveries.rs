@@ -12,7 +12,7 @@ use super::feed::NotificationRow;
 use super::id;
 use crate::domain::notification::{AttemptRecord, AttemptStatus, Notification};
 use crate::domain::{ObjectId, Rejection, Timestamp};
-use crate::store::sql::SqlStore;
+use crate::store::sql::{Decision, SqlStore};
 use crate::store::{
     DeliveryOutcome, DeliveryResult, DueDelivery, EndpointSecrets, StoreError, StoreResult,
 };
@@ -231,29 +231,30 @@ impl SqlStore {
         after: i64,
         now: Timestamp,
     ) -> StoreResult<u64> {
-        let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
-        let live: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL",
-        )
-        .bind(endpoint.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if live.is_none() {
-            return Err(Rejection::WebhookNotFound.into());
-        }
-        let queued = sqlx::query(
-            "UPDATE webhook_deliveries SET status = 'pending', queued_at = $3, \
-             next_attempt_at = $3, leased_until = 0, finished_at = NULL \
-             WHERE endpoint_id = $1 AND status = 'dead' AND sequence > $2",
-        )
-        .bind(endpoint.to_string())
-        .bind(after)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(queued)
+        // A request's write: it joins the request's unit of work (`in_write_tx!`).
+        crate::store::sql::in_write_tx!(self, |tx| async {
+            let live: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM webhook_endpoints WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(endpoint.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if live.is_none() {
+                return Ok(Err(Rejection::WebhookNotFound));
+            }
+            let queued = sqlx::query(
+                "UPDATE webhook_deliveries SET status = 'pending', queued_at = $3, \
+                 next_attempt_at = $3, leased_until = 0, finished_at = NULL \
+                 WHERE endpoint_id = $1 AND status = 'dead' AND sequence > $2",
+            )
+            .bind(endpoint.to_string())
+            .bind(after)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            Ok::<Decision<u64>, StoreError>(Ok(queued))
+        })
     }
 
     /// Deliveries still pending, over every endpoint not deleted (a gauge).

@@ -1,4 +1,7 @@
-//! Webhook endpoints: create, read, list with counts, delete, rotate the secret.
+//! Webhook endpoints: create, read, list with counts, delete, rotate the secret. The writes
+//! go through `in_write_tx!` like every other write: they join the request's unit of work
+//! (the `Idempotency-Key` answer is kept in their transaction) and decide against the
+//! request's deadline before COMMIT (CONTRACT.md rule 8).
 
 use sqlx::{AssertSqlSafe, FromRow};
 
@@ -7,7 +10,7 @@ use crate::domain::notification::{
     DeliveryCounts, NewWebhook, NotificationType, ROTATION_OVERLAP_MILLIS, Webhook,
 };
 use crate::domain::{ObjectId, Rejection, Timestamp};
-use crate::store::sql::SqlStore;
+use crate::store::sql::{Decision, SqlStore};
 use crate::store::{StoreError, StoreResult, StoredEndpoint};
 
 #[derive(FromRow)]
@@ -67,21 +70,8 @@ impl SqlStore {
         secret: String,
         now: Timestamp,
     ) -> StoreResult<StoredEndpoint> {
-        let id = ObjectId::generate();
-        sqlx::query(
-            "INSERT INTO webhook_endpoints (id, url, types, description, secret, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(id.to_string())
-        .bind(new.url.clone())
-        .bind(types_column(&new.types))
-        .bind(new.description.clone())
-        .bind(secret.clone())
-        .bind(now.millis())
-        .execute(&self.writer)
-        .await?;
         let webhook = Webhook {
-            id,
+            id: ObjectId::generate(),
             url: new.url,
             types: new.types,
             description: new.description,
@@ -89,16 +79,29 @@ impl SqlStore {
             updated_at: now,
             counts: DeliveryCounts::default(),
         };
+        // A write like any other: it joins the request's unit of work, so that an
+        // `Idempotency-Key` answer is kept in the same transaction (CONTRACT.md, "Retrying
+        // any write"), and decides against the request's deadline before COMMIT (rule 8).
+        crate::store::sql::in_write_tx!(self, |tx| async {
+            sqlx::query(
+                "INSERT INTO webhook_endpoints (id, url, types, description, secret, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(webhook.id.to_string())
+            .bind(webhook.url.clone())
+            .bind(types_column(&webhook.types))
+            .bind(webhook.description.clone())
+            .bind(secret.clone())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+            Ok::<Decision<()>, StoreError>(Ok(()))
+        })?;
         Ok(StoredEndpoint { webhook, secret })
     }
 
     pub(super) async fn webhook_by_id(&self, id: ObjectId) -> StoreResult<Option<Webhook>> {
-        let row: Option<EndpointRow> =
-            sqlx::query_as(AssertSqlSafe(format!("{SELECT_ENDPOINT} AND e.id = $1")))
-                .bind(id.to_string())
-                .fetch_optional(&self.reader)
-                .await?;
-        row.map(Webhook::try_from).transpose()
+        endpoint_by_id(&self.reader, id).await
     }
 
     /// Every endpoint not deleted, oldest first.
@@ -111,40 +114,40 @@ impl SqlStore {
     }
 
     /// Marks an endpoint deleted: nothing more is delivered to it (its pending deliveries
-    /// are given up). Returns it as it was.
+    /// are given up). Returns it as it was; [`Rejection::WebhookNotFound`] if there is none
+    /// (or it is already deleted).
     pub(super) async fn mark_webhook_deleted(
         &self,
         id: ObjectId,
         now: Timestamp,
     ) -> StoreResult<Webhook> {
-        let webhook = self
-            .webhook_by_id(id)
-            .await?
-            .ok_or(Rejection::WebhookNotFound)?;
-        let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
-        let done = sqlx::query(
-            "UPDATE webhook_endpoints SET deleted_at = $2, updated_at = $2 \
-             WHERE id = $1 AND deleted_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(Rejection::WebhookNotFound.into());
-        }
-        // What it still waited for is given up, so that nothing keeps it (or its
-        // notifications, from pruning) alive.
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = 'dead', finished_at = $2, leased_until = 0 \
-             WHERE endpoint_id = $1 AND status = 'pending'",
-        )
-        .bind(id.to_string())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(webhook)
+        crate::store::sql::in_write_tx!(self, |tx| async {
+            let Some(webhook) = endpoint_by_id(&mut *tx, id).await? else {
+                return Ok(Err(Rejection::WebhookNotFound));
+            };
+            let done = sqlx::query(
+                "UPDATE webhook_endpoints SET deleted_at = $2, updated_at = $2 \
+                 WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(id.to_string())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(Err(Rejection::WebhookNotFound));
+            }
+            // What it still waited for is given up, so that nothing keeps it (or its
+            // notifications, from pruning) alive.
+            sqlx::query(
+                "UPDATE webhook_deliveries SET status = 'dead', finished_at = $2, leased_until = 0 \
+                 WHERE endpoint_id = $1 AND status = 'pending'",
+            )
+            .bind(id.to_string())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+            Ok::<Decision<Webhook>, StoreError>(Ok(webhook))
+        })
     }
 
     /// Replaces the secret with `secret`; the one it replaces keeps signing for
@@ -156,19 +159,35 @@ impl SqlStore {
         secret: String,
         now: Timestamp,
     ) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $3, \
-             secret = $2, updated_at = $4 WHERE id = $1 AND deleted_at IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(secret)
-        .bind(now.plus_millis(ROTATION_OVERLAP_MILLIS).millis())
-        .bind(now.millis())
-        .execute(&self.writer)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(Rejection::WebhookNotFound.into());
-        }
-        Ok(())
+        crate::store::sql::in_write_tx!(self, |tx| async {
+            let done = sqlx::query(
+                "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $3, \
+                 secret = $2, updated_at = $4 WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(id.to_string())
+            .bind(secret.clone())
+            .bind(now.plus_millis(ROTATION_OVERLAP_MILLIS).millis())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(Err(Rejection::WebhookNotFound));
+            }
+            Ok::<Decision<()>, StoreError>(Ok(()))
+        })
     }
+}
+
+/// The endpoint `id` with its counts, unless deleted; read from `db` (the reader pool, or the
+/// write transaction that is about to change it).
+async fn endpoint_by_id<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: ObjectId,
+) -> StoreResult<Option<Webhook>> {
+    let row: Option<EndpointRow> =
+        sqlx::query_as(AssertSqlSafe(format!("{SELECT_ENDPOINT} AND e.id = $1")))
+            .bind(id.to_string())
+            .fetch_optional(db)
+            .await?;
+    row.map(Webhook::try_from).transpose()
 }
