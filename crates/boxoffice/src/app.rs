@@ -17,6 +17,7 @@ use crate::holds::HoldQueue;
 use crate::http::{self, AppState, Authenticator, HttpSettings};
 use crate::outbox;
 use crate::password;
+use crate::seatmap::{self, SeatMaps};
 use crate::server;
 use crate::store::{Notifications, PoolSettings, SqlStore, Store};
 use crate::sweeper;
@@ -97,6 +98,7 @@ impl Application {
             notifications: store.clone(),
             webhooks: webhooks.clone(),
             cursors,
+            seat_maps: Arc::new(seat_maps(config)),
         };
         let router = http::router(state, &settings);
         let address = SocketAddr::new(config.host, config.port);
@@ -262,6 +264,18 @@ async fn cursor_key(store: &dyn Store) -> anyhow::Result<CursorKey> {
         .await
         .context("cannot read the cursor key from the database")?;
     CursorKey::from_hex(&kept).context("server_secrets holds a malformed cursor key")
+}
+
+/// Seat maps drawn at most a quarter of `DATABASE_MAX_CONNECTIONS` at once (at least one), so
+/// that a flood of them leaves the rest of the pool to other requests; a request waits for its
+/// turn as long as it would for a connection (`DATABASE_ACQUIRE_TIMEOUT_MS`).
+fn seat_maps(config: &Config) -> SeatMaps {
+    let renders = usize::try_from(config.database_max_connections / 4).unwrap_or(1);
+    SeatMaps::new(
+        renders,
+        seatmap::FRESH_FOR,
+        config.database_acquire_timeout(),
+    )
 }
 
 /// A database URL without its password, for messages.

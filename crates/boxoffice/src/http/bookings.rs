@@ -68,6 +68,7 @@ async fn confirm(
         .store
         .confirm_booking(lock_id, now, app.lifetimes.payment_expires_at(now))
         .await?;
+    app.seat_maps.changed(outcome.booking.event_id);
     let (status, replayed) = if outcome.replayed {
         (StatusCode::OK, Some(replayed_header()))
     } else {
@@ -121,5 +122,6 @@ async fn cancel(
     let id = parse_id(&id, Rejection::BookingNotFound)?;
     ensure_owns_booking(&app, &caller, id).await?;
     let booking = app.store.cancel_booking(id, Timestamp::now()).await?;
+    app.seat_maps.changed(booking.event_id);
     Ok(data(BookingView::from(booking)))
 }

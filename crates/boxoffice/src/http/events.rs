@@ -84,12 +84,12 @@ async fn event_view(app: &AppState, event: Event) -> Result<EventView, ApiError>
     if event.seating.is_none() {
         return Ok(EventView::from(event));
     }
-    let statuses = app
-        .store
-        .event_seats(event.id)
-        .await?
-        .map(|seats| seats.statuses)
-        .unwrap_or_default();
+    // A read of every seat, bounded with the seat maps' reads.
+    let statuses =
+        super::seats::bounded_read(app, async { Ok(app.store.event_seats(event.id).await?) })
+            .await?
+            .map(|seats| seats.statuses)
+            .unwrap_or_default();
     Ok(EventView::with_seats(event, &statuses))
 }
 

@@ -59,6 +59,7 @@ async fn lock_seats(
         Err(error) => telemetry::hold_refused(error.code()),
     }
     let outcome = outcome?;
+    app.seat_maps.changed(outcome.lock.event_id);
     let replayed = outcome.replayed.then(replayed_header);
     Ok((
         StatusCode::CREATED,
@@ -140,6 +141,7 @@ async fn release(
     let id = parse_id(&id, Rejection::LockNotFound)?;
     ensure_owns_lock(&app, &caller, id, Rejection::LockNotFound).await?;
     let lock = app.store.release_lock_early(id, Timestamp::now()).await?;
+    app.seat_maps.changed(lock.event_id);
     Ok(data(LockView::from(lock)))
 }
 

@@ -66,6 +66,8 @@ pub struct AppState {
     pub webhooks: Arc<WebhookClient>,
     /// Seals the cursors of paged lists (`domain::Cursor`), the same on every instance.
     pub cursors: CursorKey,
+    /// Seat maps drawn once per event per second, a bounded number at once (`seatmap::SeatMaps`).
+    pub seat_maps: Arc<crate::seatmap::SeatMaps>,
 }
 
 pub struct HttpSettings {

@@ -73,6 +73,7 @@ async fn payment_intent(
         .store
         .settle_payment(booking_id, force, Timestamp::now())
         .await?;
+    app.seat_maps.changed(booking.event_id);
     let short = |seats| PaidBooking {
         id: booking.id,
         status: booking.status,

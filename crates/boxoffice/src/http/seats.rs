@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::response::IntoResponse;
+use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,8 +16,8 @@ use super::seat_views::{SeatChangeView, SeatsView};
 use super::views::{Data, bodies, data};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
 use crate::domain::seating::{SeatStatus, parse_seat_labels};
-use crate::domain::{Rejection, Timestamp};
-use crate::seatmap;
+use crate::domain::{ObjectId, Rejection, Timestamp};
+use crate::seatmap::{self, SeatMapError};
 use crate::store::EventSeats;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -42,8 +43,7 @@ struct SeatParams {
 }
 
 /// A seated event and its seats' statuses; 404 or 400 `Event has no seating chart` else.
-async fn seated_event(app: &AppState, id: &str) -> Result<EventSeats, ApiError> {
-    let id = parse_id(id, Rejection::EventNotFound)?;
+async fn seated_event(app: &AppState, id: ObjectId) -> Result<EventSeats, ApiError> {
     let seats = app
         .store
         .event_seats(id)
@@ -71,7 +71,8 @@ async fn seats(
     PathId(id): PathId,
     QueryParams(params): QueryParams<SeatParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let EventSeats { event, statuses } = seated_event(&app, &id).await?;
+    let id = parse_id(&id, Rejection::EventNotFound)?;
+    let EventSeats { event, statuses } = bounded_read(&app, seated_event(&app, id)).await?;
     let chart = event.seating.as_deref().ok_or(Rejection::NoSeatingChart)?;
     let status = match params.status.as_deref() {
         None => None,
@@ -110,10 +111,14 @@ async fn seats(
 
 /// The seat map, drawn by the server: every seat one shape whose `<title>` is its label,
 /// coloured by status, with row and section names and a legend with the counts. Public.
+///
+/// Drawn at most once per event per second (concurrent requests share one drawing), so the
+/// map may be up to one second old; a limited number of maps are drawn at once, and a request
+/// that cannot start one within `DATABASE_ACQUIRE_TIMEOUT_MS` (or its deadline) gets 503.
 #[utoipa::path(get, path = "/api/events/{id}/seatmap.svg", tag = "seats",
     params(("id" = String, Path, description = ID)),
     responses(
-        (status = 200, description = "The seat map", content_type = "image/svg+xml", body = String),
+        (status = 200, description = "The seat map, at most one second old", content_type = "image/svg+xml", body = String),
         (status = 400, description = "`Event has no seating chart`", body = ErrorBody),
         (status = 404, description = "`Event not found`", body = ErrorBody),
     ))]
@@ -121,13 +126,56 @@ async fn seat_map_svg(
     State(app): State<AppState>,
     PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
-    let EventSeats { event, statuses } = seated_event(&app, &id).await?;
-    let chart = event.seating.as_deref().ok_or(Rejection::NoSeatingChart)?;
-    let svg = seatmap::draw_seat_map(chart, &statuses, &event.name);
+    let id = parse_id(&id, Rejection::EventNotFound)?;
+    let svg = app
+        .seat_maps
+        .get(id, request_deadline(), || draw_seat_map(&app, id))
+        .await
+        .map_err(answer)?;
     Ok((
         [(CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))],
         svg,
     ))
+}
+
+/// The current request's deadline, as the seat maps' waits take it.
+fn request_deadline() -> Option<tokio::time::Instant> {
+    crate::deadline::current().map(|deadline| deadline.at().into())
+}
+
+/// A refusal of [`seatmap::SeatMaps`] as an answer: 503 when no turn came in time.
+fn answer(error: SeatMapError<ApiError>) -> ApiError {
+    match error {
+        SeatMapError::Busy => ApiError::Unavailable(anyhow::anyhow!(
+            "every turn for reading whole seating charts stayed busy for the request's wait"
+        )),
+        SeatMapError::Render(error) => error,
+    }
+}
+
+/// `read` (of a whole chart's seats) within the seat maps' bound (`seatmap::SeatMaps`), so
+/// that no flood of such reads takes more than its share of the database pool; 503 when no
+/// turn comes within the request's wait.
+pub(super) async fn bounded_read<T>(
+    app: &AppState,
+    read: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    app.seat_maps
+        .bounded(request_deadline(), read)
+        .await
+        .map_err(answer)
+}
+
+/// Reads the seats of `id` and draws its map, on a blocking thread (a large chart takes a
+/// while to draw, and must not hold up the requests of the runtime's own threads).
+async fn draw_seat_map(app: &AppState, id: ObjectId) -> Result<Bytes, ApiError> {
+    let EventSeats { event, statuses } = seated_event(app, id).await?;
+    let chart = event.seating.clone().ok_or(Rejection::NoSeatingChart)?;
+    let svg =
+        tokio::task::spawn_blocking(move || seatmap::draw_seat_map(&chart, &statuses, &event.name))
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("drawing the seat map failed: {e}")))?;
+    Ok(Bytes::from(svg))
 }
 
 /// A page with no outside assets that shows the seat map and fetches it again every two
@@ -143,7 +191,12 @@ async fn seat_map_page(
     State(app): State<AppState>,
     PathId(id): PathId,
 ) -> Result<impl IntoResponse, ApiError> {
-    let EventSeats { event, .. } = seated_event(&app, &id).await?;
+    // The page needs the event's name only: the seats are the map's business.
+    let id = parse_id(&id, Rejection::EventNotFound)?;
+    let event = app.store.event(id).await?.ok_or(Rejection::EventNotFound)?;
+    if event.seating.is_none() {
+        return Err(Rejection::NoSeatingChart.into());
+    }
     // The page's script and style run by a nonce, fresh for each answer; nothing else may.
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("nonce: {e}")))?;
@@ -219,5 +272,6 @@ async fn change(
         .store
         .block_seats(id, labels, block, Timestamp::now())
         .await?;
+    app.seat_maps.changed(id);
     Ok(data(SeatChangeView::new(block, changed)))
 }

@@ -41,6 +41,7 @@ mod search;
 mod seating;
 mod seating_races;
 mod seatmap_browser;
+mod seatmap_load;
 mod seed_flow;
 mod sessions;
 mod startup;
