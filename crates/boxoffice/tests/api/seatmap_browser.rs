@@ -48,7 +48,7 @@ async fn svg_answers(app: &TestApp) -> u64 {
 }
 
 /// The `data-status` of the seat whose `<title>` is `label`, in a DOM or SVG text.
-fn status_of(dom: &str, label: &str) -> Option<String> {
+pub fn status_of(dom: &str, label: &str) -> Option<String> {
     let end = dom.find(&format!("<title>{label}</title>"))?;
     let start = dom[..end].rfind("<rect")?;
     let tag = &dom[start..end];

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::harness::TestApp;
 use crate::seating::{create_seated, hold_named, theatre_chart};
+use crate::seatmap_browser::status_of;
 
 /// A chart of `rows` rows of 200 seats each.
 fn big_chart(rows: usize) -> Value {
@@ -23,15 +24,6 @@ fn big_chart(rows: usize) -> Value {
         "categories": [{"key": "all", "name": "Everywhere", "price": 1000, "currency": "EUR"}],
         "sections": [{"key": "hall", "name": "Hall", "rows": rows}]
     })
-}
-
-/// The `data-status` of the seat whose `<title>` is `label` in a seat map.
-fn status_of(svg: &str, label: &str) -> Option<String> {
-    let end = svg.find(&format!("<title>{label}</title>"))?;
-    let start = svg[..end].rfind("<rect")?;
-    let tag = &svg[start..end];
-    let at = tag.find("data-status=\"")? + "data-status=\"".len();
-    Some(tag[at..].split('"').next()?.to_owned())
 }
 
 async fn seat_map(app: &TestApp, event: &str) -> (u16, String) {
