@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
+use super::seats::seats_changed;
 use super::views::{BookingView, Data, bodies, data};
 use super::{
     Access, ApiError, AppState, JsonObject, PathId, ensure_owns_booking, parse_id, replayed_header,
@@ -68,7 +69,7 @@ async fn confirm(
         .store
         .confirm_booking(lock_id, now, app.lifetimes.payment_expires_at(now))
         .await?;
-    app.seat_maps.changed(outcome.booking.event_id);
+    let changed = seats_changed(&app, outcome.booking.event_id);
     let (status, replayed) = if outcome.replayed {
         (StatusCode::OK, Some(replayed_header()))
     } else {
@@ -79,7 +80,7 @@ async fn confirm(
         success: true,
         booking: outcome.booking.into(),
     };
-    Ok((status, replayed, Json(body)))
+    Ok((status, replayed, changed, Json(body)))
 }
 
 /// A booking. Someone else's booking is not found, as if it did not exist.
@@ -122,6 +123,8 @@ async fn cancel(
     let id = parse_id(&id, Rejection::BookingNotFound)?;
     ensure_owns_booking(&app, &caller, id).await?;
     let booking = app.store.cancel_booking(id, Timestamp::now()).await?;
-    app.seat_maps.changed(booking.event_id);
-    Ok(data(BookingView::from(booking)))
+    Ok((
+        seats_changed(&app, booking.event_id),
+        data(BookingView::from(booking)),
+    ))
 }

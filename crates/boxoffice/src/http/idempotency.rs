@@ -25,6 +25,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::seats::SeatsChanged;
 use super::{Access, ApiError, AppState, Authenticator, BODY_LIMIT_BYTES, replayed_header};
 use crate::deadline;
 use crate::domain::{
@@ -135,6 +136,10 @@ pub async fn keep_answers(State(app): State<AppState>, request: Request, next: N
     match app.store.keep_answer(&unit, &claim, &answer).await {
         Ok(()) => {
             held.claim = None;
+            // Committed only now: the seat maps drawn meanwhile are not of the change.
+            if let Some(SeatsChanged(event)) = parts.extensions.get() {
+                app.seat_maps.changed(*event);
+            }
             Response::from_parts(parts, Body::from(body))
         }
         Err(error) => {

@@ -5,6 +5,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
+use super::seats::seats_changed;
 use super::views::{Data, LockView, bodies, data};
 use super::{
     Access, ApiError, AppState, JsonObject, PathId, ensure_owns_lock, parse_id, replayed_header,
@@ -59,11 +60,12 @@ async fn lock_seats(
         Err(error) => telemetry::hold_refused(error.code()),
     }
     let outcome = outcome?;
-    app.seat_maps.changed(outcome.lock.event_id);
+    let changed = seats_changed(&app, outcome.lock.event_id);
     let replayed = outcome.replayed.then(replayed_header);
     Ok((
         StatusCode::CREATED,
         replayed,
+        changed,
         data(LockView::from(outcome.lock)),
     ))
 }
@@ -141,8 +143,10 @@ async fn release(
     let id = parse_id(&id, Rejection::LockNotFound)?;
     ensure_owns_lock(&app, &caller, id, Rejection::LockNotFound).await?;
     let lock = app.store.release_lock_early(id, Timestamp::now()).await?;
-    app.seat_maps.changed(lock.event_id);
-    Ok(data(LockView::from(lock)))
+    Ok((
+        seats_changed(&app, lock.event_id),
+        data(LockView::from(lock)),
+    ))
 }
 
 /// Moves a hold's expiry to `seconds` from now (shorter or longer), never beyond

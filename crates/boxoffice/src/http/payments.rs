@@ -1,11 +1,13 @@
 use axum::Json;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
+use super::seats::seats_changed;
 use super::views::bodies;
 use super::{Access, ApiError, AppState, JsonObject, ensure_owns_booking};
 use crate::auth::Caller;
@@ -62,7 +64,7 @@ async fn payment_intent(
     State(app): State<AppState>,
     caller: Caller,
     body: JsonObject,
-) -> Result<Json<PaymentAnswer>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let force = PaymentForce::parse(body.text("force")?.given())?;
     let booking_id = body
         .required_text("bookingId")?
@@ -73,7 +75,7 @@ async fn payment_intent(
         .store
         .settle_payment(booking_id, force, Timestamp::now())
         .await?;
-    app.seat_maps.changed(booking.event_id);
+    let changed = seats_changed(&app, booking.event_id);
     let short = |seats| PaidBooking {
         id: booking.id,
         status: booking.status,
@@ -112,5 +114,5 @@ async fn payment_intent(
             booking: None,
         },
     };
-    Ok(Json(answer))
+    Ok((changed, Json(answer)))
 }

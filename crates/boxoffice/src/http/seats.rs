@@ -1,6 +1,7 @@
 //! The seats of a seated event (CONTRACT.md, "Reserved seating"): the seat list with its
 //! counts, the seat map as SVG and as a page that refreshes it, and admin blocking.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -138,6 +139,19 @@ async fn seat_map_svg(
     ))
 }
 
+/// Marks an answer whose request changed the seats of this event (an extension of the
+/// response): the idempotency middleware, which commits some changes only after the handler
+/// has answered, says so to the seat maps again once it has (see [`seats_changed`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SeatsChanged(pub ObjectId);
+
+/// Tells the seat maps that this request changed the seats of `event` (so its next map is
+/// drawn afresh), and marks the answer so that the change is told again after a later commit.
+pub(super) fn seats_changed(app: &AppState, event: ObjectId) -> Extension<SeatsChanged> {
+    app.seat_maps.changed(event);
+    Extension(SeatsChanged(event))
+}
+
 /// The current request's deadline, as the seat maps' waits take it.
 fn request_deadline() -> Option<tokio::time::Instant> {
     crate::deadline::current().map(|deadline| deadline.at().into())
@@ -238,7 +252,8 @@ async fn block(
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
-    change(&app, &id, &body, true).await
+    let (event, answer) = change(&app, &id, &body, true).await?;
+    Ok((seats_changed(&app, event), answer))
 }
 
 /// Puts BLOCKED seats back on sale, all or nothing.
@@ -257,7 +272,8 @@ async fn unblock(
     PathId(id): PathId,
     body: JsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
-    change(&app, &id, &body, false).await
+    let (event, answer) = change(&app, &id, &body, false).await?;
+    Ok((seats_changed(&app, event), answer))
 }
 
 async fn change(
@@ -265,13 +281,12 @@ async fn change(
     id: &str,
     body: &JsonObject,
     block: bool,
-) -> Result<axum::Json<Data<SeatChangeView>>, ApiError> {
+) -> Result<(ObjectId, axum::Json<Data<SeatChangeView>>), ApiError> {
     let labels = parse_seat_labels(body.0.get("seatLabels").unwrap_or(&serde_json::Value::Null))?;
     let id = parse_id(id, Rejection::EventNotFound)?;
     let changed = app
         .store
         .block_seats(id, labels, block, Timestamp::now())
         .await?;
-    app.seat_maps.changed(id);
-    Ok(data(SeatChangeView::new(block, changed)))
+    Ok((id, data(SeatChangeView::new(block, changed))))
 }

@@ -141,6 +141,19 @@ backend_tests! {
         assert_eq!(released.status, 200, "{}", released.body);
         let (_, svg) = seat_map(&other, &event).await;
         assert_eq!(status_of(&svg, "stalls-A-7").as_deref(), Some("FREE"));
+
+        // A write with an Idempotency-Key header commits with its kept answer, after its
+        // handler: shown at once too.
+        let request = other
+            .client
+            .post(other.url("/api/locks"))
+            .header("Idempotency-Key", "header-hold")
+            .json(&json!({"eventId": event, "userId": user, "seatLabels": ["stalls-A-8"],
+                          "idempotencyKey": "header-hold"}));
+        let held = other.send(request).await;
+        assert_eq!(held.status, 201, "{}", held.body);
+        let (_, svg) = seat_map(&other, &event).await;
+        assert_eq!(status_of(&svg, "stalls-A-8").as_deref(), Some("HELD"));
         other.stop().await;
         app.stop().await;
     }
