@@ -15,7 +15,9 @@ mod postgres {
 
     /// A TCP proxy in front of PostgreSQL that, once armed, lets one `COMMIT` through to the
     /// server and then cuts that connection before the server's answer comes back: the server
-    /// commits, the client never hears it.
+    /// commits, the client never hears it. Only the COMMIT of a transaction that sent [`MARK`]
+    /// (the hold's idempotency key, a bound parameter) is cut, so that the server's background
+    /// transactions (the outbox's sequencer, the webhook worker) never meet the cutter first.
     struct CommitCutter {
         address: String,
         armed: Arc<AtomicBool>,
@@ -37,6 +39,9 @@ mod postgres {
         }
     }
 
+    /// What marks the transaction whose COMMIT is cut.
+    const MARK: &[u8] = b"cut-at-commit";
+
     async fn relay(client: TcpStream, server: TcpStream, armed: Arc<AtomicBool>) {
         let (mut from_client, mut to_client) = client.into_split();
         let (mut from_server, mut to_server) = server.into_split();
@@ -54,12 +59,14 @@ mod postgres {
             }
         });
         let mut buffer = vec![0; 64 * 1024];
+        let mut marked = false;
         while let Ok(n) = from_client.read(&mut buffer).await {
             if n == 0 {
                 break;
             }
+            marked |= buffer[..n].windows(MARK.len()).any(|w| w == MARK);
             let commit = buffer[..n].windows(7).any(|w| w == b"COMMIT\0");
-            if commit && armed.swap(false, Ordering::SeqCst) {
+            if commit && marked && armed.swap(false, Ordering::SeqCst) {
                 cut.store(true, Ordering::SeqCst);
                 to_server.write_all(&buffer[..n]).await.unwrap();
                 // Let the server commit, then drop both sides without a word.
@@ -92,6 +99,7 @@ mod postgres {
         cutter.armed.store(true, Ordering::SeqCst);
         let body = serde_json::json!({"eventId": event, "userId": user, "seats": 3,
                                       "idempotencyKey": "cut-at-commit"});
+        assert_eq!(body["idempotencyKey"].as_str().unwrap().as_bytes(), MARK);
         let lost = app.post("/api/locks", body.clone()).await;
         lost.assert_error(
             503,
