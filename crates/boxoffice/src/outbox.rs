@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use crate::domain::Timestamp;
-use crate::store::{Notifications, StoreResult};
+use crate::store::{Notifications, SEQUENCE_BATCH, StoreResult};
 
 /// How often an instance looks for committed notifications without a number. The look is a
 /// read of a partial index; the numbering transaction only runs when there is work.
@@ -40,18 +40,27 @@ pub async fn run_sequencer(
     }
 }
 
-/// Numbers every committed notification waiting for its number; how many.
+/// Numbers the committed notifications waiting for their number; how many.
+///
+/// A batch short of [`SEQUENCE_BATCH`] numbered everything committed when it ran; what
+/// commits after it waits for the next poll, at most [`SEQUENCE_POLL`] later. Under a steady
+/// stream of writes there is always something new, and numbering it at once, again and
+/// again, would take SQLite's only write lock (or PostgreSQL's sequencer row and a commit)
+/// back to back with the writes themselves: measured, hot-lock holds/s fell to 0.6× of the
+/// build without notifications (docs/performance.md). Only a full batch runs again at once.
 pub async fn sequence_all(store: &dyn Notifications) -> StoreResult<u64> {
     let mut total = 0;
-    while store.has_unsequenced().await? {
+    if !store.has_unsequenced().await? {
+        return Ok(0);
+    }
+    loop {
+        // 0 as well when another instance's sequencer has the turn; it numbers them.
         let numbered = store.sequence_pending(Timestamp::now()).await?;
         total += numbered;
-        if numbered == 0 {
-            // Another instance's sequencer has the turn; it numbers them.
-            break;
+        if numbered < SEQUENCE_BATCH.unsigned_abs() {
+            return Ok(total);
         }
     }
-    Ok(total)
 }
 
 /// Prunes notifications older than `retention`, at start and every ten minutes, until `stop`.

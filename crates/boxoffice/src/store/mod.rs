@@ -24,7 +24,7 @@ pub use error::StoreError;
 pub use notifications::{
     DeliveryOutcome, DeliveryResult, DueDelivery, EndpointSecrets, Notifications, StoredEndpoint,
 };
-pub use sql::{Dialect, LOCK_BATCH_MAX, PoolSettings, SqlStore, UnitOfWork};
+pub use sql::{Dialect, LOCK_BATCH_MAX, PoolSettings, SEQUENCE_BATCH, SqlStore, UnitOfWork};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

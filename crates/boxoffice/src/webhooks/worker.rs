@@ -25,6 +25,10 @@ pub const MAX_IN_FLIGHT: usize = 128;
 const CLAIM_BATCH: usize = 64;
 /// Outcomes recorded per transaction at most.
 const RECORD_BATCH: usize = 256;
+/// How long the recorder waits for more outcomes after the first, unless the batch fills: one
+/// transaction then records a burst of deliveries rather than one each (on SQLite every
+/// transaction takes the one write lock that holds also need).
+const RECORD_GATHER: Duration = Duration::from_millis(10);
 /// How often an idle worker looks for due deliveries that nobody woke it for (another
 /// instance's notifications, retries coming due).
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -54,6 +58,7 @@ impl DeliveryWorker {
             tokio::spawn(async move {
                 let mut batch = Vec::with_capacity(RECORD_BATCH);
                 while outcomes.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+                    gather(&mut outcomes, &mut batch).await;
                     worker.record(&batch).await;
                     batch.clear();
                     // A delivery that finished may let the next of its purchase go.
@@ -218,4 +223,19 @@ fn jitter() -> f64 {
     }
     // 53 random bits: every f64 in [0, 1) with that many significant bits, evenly.
     (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Adds to `batch` the outcomes that arrive within [`RECORD_GATHER`], up to [`RECORD_BATCH`].
+async fn gather(
+    outcomes: &mut mpsc::UnboundedReceiver<DeliveryResult>,
+    batch: &mut Vec<DeliveryResult>,
+) {
+    let until = tokio::time::Instant::now() + RECORD_GATHER;
+    while batch.len() < RECORD_BATCH {
+        let room = RECORD_BATCH - batch.len();
+        match tokio::time::timeout_at(until, outcomes.recv_many(batch, room)).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
 }

@@ -38,6 +38,7 @@ mod values;
 
 pub use dialect::{Dialect, PoolSettings};
 pub use holds::LOCK_BATCH_MAX;
+pub use notifications::SEQUENCE_BATCH;
 pub use unit_of_work::UnitOfWork;
 
 use super::{StoreError, StoreResult};

@@ -12,7 +12,7 @@ use super::feed::NotificationRow;
 use super::id;
 use crate::domain::notification::{AttemptRecord, AttemptStatus, Notification};
 use crate::domain::{ObjectId, Rejection, Timestamp};
-use crate::store::sql::{Decision, SqlStore};
+use crate::store::sql::{Decision, Dialect, SqlStore};
 use crate::store::{
     DeliveryOutcome, DeliveryResult, DueDelivery, EndpointSecrets, StoreError, StoreResult,
 };
@@ -137,12 +137,15 @@ impl SqlStore {
     }
 
     /// Records attempts' outcomes and their attempt rows, in one transaction, and ends their
-    /// leases.
+    /// leases: two statements for the whole batch, whatever its size (each statement is a
+    /// round trip that holds SQLite's only write lock, which the holds need too), the rows
+    /// passed as one JSON array as the batch of holds does (`batch_sql.rs`).
     pub(super) async fn record_results(&self, results: &[DeliveryResult]) -> StoreResult<()> {
         if results.is_empty() {
             return Ok(());
         }
-        let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
+        let mut outcomes = Vec::with_capacity(results.len());
+        let mut attempts = Vec::with_capacity(results.len());
         for result in results {
             let (status, next, finished, attempt_status) = match result.outcome {
                 DeliveryOutcome::Delivered => (
@@ -154,33 +157,33 @@ impl SqlStore {
                 DeliveryOutcome::RetryAt(next) => ("pending", next, None, AttemptStatus::Failed),
                 DeliveryOutcome::Dead => ("dead", result.at, Some(result.at), AttemptStatus::Dead),
             };
-            sqlx::query(
-                "UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, \
-                 next_attempt_at = $3, leased_until = 0, finished_at = $4 \
-                 WHERE id = $1 AND status = 'pending'",
-            )
-            .bind(result.delivery.delivery_id)
-            .bind(status)
-            .bind(next.millis())
-            .bind(finished.map(Timestamp::millis))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO webhook_attempts \
-                 (id, endpoint_id, notification_id, attempt, status, http_status, error, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(ObjectId::generate().to_string())
-            .bind(result.delivery.endpoint_id.to_string())
-            .bind(result.delivery.notification.notification.id.to_string())
-            .bind(result.delivery.attempts + 1)
-            .bind(attempt_status.as_str())
-            .bind(result.http_status.map(i64::from))
-            .bind(result.error.clone())
-            .bind(result.at.millis())
-            .execute(&mut *tx)
-            .await?;
+            outcomes.push(serde_json::json!([
+                result.delivery.delivery_id,
+                status,
+                next.millis(),
+                finished.map(Timestamp::millis),
+            ]));
+            attempts.push(serde_json::json!([
+                ObjectId::generate().to_string(),
+                result.delivery.endpoint_id.to_string(),
+                result.delivery.notification.notification.id.to_string(),
+                result.delivery.attempts + 1,
+                attempt_status.as_str(),
+                result.http_status,
+                result.error,
+                result.at.millis(),
+            ]));
         }
+        let (update, insert) = record_statements(self.dialect);
+        let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
+        sqlx::query(update)
+            .bind(serde_json::Value::Array(outcomes).to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(insert)
+            .bind(serde_json::Value::Array(attempts).to_string())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -266,5 +269,41 @@ impl SqlStore {
         )
         .fetch_one(&self.reader)
         .await?)
+    }
+}
+
+/// The two statements of [`SqlStore::record_results`]: `$1` is a JSON array of
+/// `[delivery id, status, next attempt, finished at]` (the outcome of a delivery still
+/// pending; another instance may have recorded it already), then of `[attempt id, endpoint,
+/// notification, attempt, status, http status, error, at]`.
+fn record_statements(dialect: Dialect) -> (&'static str, &'static str) {
+    match dialect {
+        Dialect::Postgres => (
+            "UPDATE webhook_deliveries AS d SET status = r->>1, attempts = d.attempts + 1, \
+               next_attempt_at = (r->>2)::bigint, leased_until = 0, \
+               finished_at = (r->>3)::bigint \
+             FROM json_array_elements($1::json) AS t(r) \
+             WHERE d.id = (r->>0)::bigint AND d.status = 'pending'",
+            "INSERT INTO webhook_attempts \
+               (id, endpoint_id, notification_id, attempt, status, http_status, error, at) \
+             SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, r->>4, (r->>5)::bigint, r->>6, \
+               (r->>7)::bigint \
+             FROM json_array_elements($1::json) AS t(r)",
+        ),
+        Dialect::Sqlite => (
+            "UPDATE webhook_deliveries SET status = json_extract(r.value, '$[1]'), \
+               attempts = attempts + 1, next_attempt_at = json_extract(r.value, '$[2]'), \
+               leased_until = 0, finished_at = json_extract(r.value, '$[3]') \
+             FROM json_each($1) AS r \
+             WHERE webhook_deliveries.id = json_extract(r.value, '$[0]') \
+               AND webhook_deliveries.status = 'pending'",
+            "INSERT INTO webhook_attempts \
+               (id, endpoint_id, notification_id, attempt, status, http_status, error, at) \
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+               json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
+               json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+               json_extract(value, '$[6]'), json_extract(value, '$[7]') \
+             FROM json_each($1)",
+        ),
     }
 }

@@ -7,6 +7,8 @@ mod feed;
 mod outbox;
 mod sequencer;
 
+pub use sequencer::SEQUENCE_BATCH;
+
 use async_trait::async_trait;
 
 use super::SqlStore;
