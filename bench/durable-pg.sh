@@ -17,7 +17,7 @@ pg_os_user="$(id -un)"
 [[ $pg_os_user == root ]] && pg_os_user=postgres
 as_pg() { if [[ $(id -un) == "$pg_os_user" ]]; then "$@"; else runuser -u "$pg_os_user" -- "$@"; fi; }
 chown "$pg_os_user" "$pg_tmp"
-PGPORT=55432
+PGPORT="${PG_BENCH_PORT:-55432}"  # the first port tried; the next free one is taken
 while (echo >/dev/tcp/127.0.0.1/$PGPORT) 2>/dev/null; do PGPORT=$((PGPORT + 1)); done
 export PGHOST=127.0.0.1 PGPORT PGUSER=postgres
 as_pg "$pg_bin/initdb" -D "$pg_tmp/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \

@@ -68,17 +68,26 @@ impl SqlStore {
             return Ok(Vec::new());
         }
         let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
-        let select = self.dialect.statement(
+        // `OFFSET 0` (PostgreSQL) keeps each EXISTS a sub-plan probed per candidate row, so
+        // the due rows are read in index order and the scan stops after `$2` of them.
+        // Without it PostgreSQL turns them into joins over every pending delivery, then
+        // sorts them all: measured, 45 to 95 ms per claim with 16,000 to 34,000 pending,
+        // and 44 s once with a plan cached while the table was small (docs/performance.md).
+        let fence = match self.dialect {
+            Dialect::Postgres => " OFFSET 0",
+            Dialect::Sqlite => "",
+        };
+        let select = self.dialect.statement(&format!(
             "SELECT d.id FROM webhook_deliveries d \
              WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.leased_until <= $1 \
                AND EXISTS (SELECT 1 FROM webhook_endpoints e \
-                           WHERE e.id = d.endpoint_id AND e.deleted_at IS NULL) \
+                           WHERE e.id = d.endpoint_id AND e.deleted_at IS NULL{fence}) \
                AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
                                WHERE p.endpoint_id = d.endpoint_id \
                                  AND p.ordering_key = d.ordering_key \
-                                 AND p.status = 'pending' AND p.sequence < d.sequence) \
-             ORDER BY d.next_attempt_at, d.sequence LIMIT $2{skip_locked}",
-        );
+                                 AND p.status = 'pending' AND p.sequence < d.sequence{fence}) \
+             ORDER BY d.next_attempt_at, d.sequence LIMIT $2{{skip_locked}}",
+        ));
         let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(select))
             .bind(now.millis())
             .bind(limit)
