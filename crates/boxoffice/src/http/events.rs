@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::views::{Data, EventView, InventoryView, List, bodies, data};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
-use crate::domain::seating::{EventSeating, SeatStatus};
+use crate::domain::seating::{EventSeating, SeatCounts, SeatStatus};
 use crate::domain::{Event, EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -68,10 +68,16 @@ async fn list_events(
     )?;
     let scope = query.scope.clone();
     let page = app.store.list_events(query).await?;
-    let mut views = Vec::with_capacity(page.items.len());
-    for event in page.items {
-        views.push(event_view(&app, event).await?);
-    }
+    // One statement counts the seats of every seated event of the page.
+    let counts = app.store.category_seat_counts(&page.items).await?;
+    let views = page
+        .items
+        .into_iter()
+        .map(|event| {
+            let of_event = counts.get(&event.id).map(Vec::as_slice);
+            EventView::with_counts(event, of_event)
+        })
+        .collect();
     Ok(axum::Json(List {
         success: true,
         data: views,
@@ -79,18 +85,18 @@ async fn list_events(
     }))
 }
 
-/// An event's view; a seated event's categories count their FREE seats from its seat rows.
+/// An event's view; a seated event's categories count their FREE seats in the database (an
+/// aggregate over its seat rows, not a read of every seat: no whole-chart bound needed).
 async fn event_view(app: &AppState, event: Event) -> Result<EventView, ApiError> {
     if event.seating.is_none() {
         return Ok(EventView::from(event));
     }
-    // A read of every seat, bounded with the seat maps' reads.
-    let statuses =
-        super::seats::bounded_read(app, async { Ok(app.store.event_seats(event.id).await?) })
-            .await?
-            .map(|seats| seats.statuses)
-            .unwrap_or_default();
-    Ok(EventView::with_seats(event, &statuses))
+    let counts = app
+        .store
+        .category_seat_counts(std::slice::from_ref(&event))
+        .await?;
+    let of_event = counts.get(&event.id).map(Vec::as_slice);
+    Ok(EventView::with_counts(event, of_event))
 }
 
 /// Changes the fields given, each under its creation rule. A new `totalSeats` moves
@@ -157,8 +163,11 @@ async fn create_event(
     .with_seating(seating);
     let event = app.store.create_event(event, now).await?;
     // A new event's seats are all FREE.
-    let seats = event.seating.as_ref().map_or(0, |chart| chart.seat_count());
-    let view = EventView::with_seats(event, &vec![SeatStatus::Free; seats]);
+    let counts = event
+        .seating
+        .as_deref()
+        .map(|chart| SeatCounts::by_category(chart, &vec![SeatStatus::Free; chart.seat_count()]));
+    let view = EventView::with_counts(event, counts.as_deref());
     Ok((StatusCode::CREATED, data(view)))
 }
 

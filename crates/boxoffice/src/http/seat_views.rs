@@ -20,15 +20,10 @@ pub struct CategoryView {
 }
 
 impl CategoryView {
-    /// Every category of the chart with its FREE seats among `statuses` (chart order).
-    pub fn all(chart: &SeatingChart, statuses: &[SeatStatus]) -> Vec<Self> {
-        let mut free = vec![0; chart.categories().len()];
-        for row in chart.rows() {
-            free[row.category] += statuses[row.seats.clone()]
-                .iter()
-                .filter(|s| s.is_free())
-                .count() as i64;
-        }
+    /// Every category of the chart with its FREE seats, from `counts` (each category's seats
+    /// by status, in the chart's order of categories).
+    pub fn all(chart: &SeatingChart, counts: &[SeatCounts]) -> Vec<Self> {
+        let free = counts.iter().map(|counts| counts.free);
         chart
             .categories()
             .iter()

@@ -170,7 +170,7 @@ fn answer(error: SeatMapError<ApiError>) -> ApiError {
 /// `read` (of a whole chart's seats) within the seat maps' bound (`seatmap::SeatMaps`), so
 /// that no flood of such reads takes more than its share of the database pool; 503 when no
 /// turn comes within the request's wait.
-pub(super) async fn bounded_read<T>(
+async fn bounded_read<T>(
     app: &AppState,
     read: impl Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::seat_views::CategoryView;
-use crate::domain::seating::SeatStatus;
+use crate::domain::seating::SeatCounts;
 use crate::domain::{
     Booking, BookingStatus, CursorKey, Event, Inventory, LockStatus, ObjectId, Page, Role,
     SeatLock, Timestamp, User,
@@ -97,14 +97,16 @@ pub struct EventView {
 }
 
 impl EventView {
-    /// The view of an event; a seated one's categories count their FREE seats among
-    /// `statuses` (its seats' statuses in chart order).
-    pub fn with_seats(event: Event, statuses: &[SeatStatus]) -> Self {
+    /// The view of an event; a seated one's categories show their FREE seats from `counts`
+    /// (each category's seats by status, in the chart's order of categories; without them,
+    /// or with counts for another chart, its categories are left out).
+    pub fn with_counts(event: Event, counts: Option<&[SeatCounts]>) -> Self {
         let categories = event
             .seating
             .as_deref()
-            .filter(|chart| chart.seat_count() == statuses.len())
-            .map(|chart| CategoryView::all(chart, statuses));
+            .zip(counts)
+            .filter(|(chart, counts)| chart.categories().len() == counts.len())
+            .map(|(chart, counts)| CategoryView::all(chart, counts));
         Self {
             categories,
             ..Self::from(event)
@@ -114,7 +116,7 @@ impl EventView {
 
 impl From<Event> for EventView {
     /// Without its seats' statuses: a seated event's categories are left out (use
-    /// [`EventView::with_seats`]).
+    /// [`EventView::with_counts`]).
     fn from(event: Event) -> Self {
         Self {
             seated: event.seating.is_some(),

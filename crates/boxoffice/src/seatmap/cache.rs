@@ -15,9 +15,9 @@
 //!   request that cannot start one within its wait (the request's deadline, and at most the
 //!   pool's acquire timeout) is answered 503 and has changed nothing.
 //!
-//! The same bound serves the other public reads of a whole chart's seats (the seat list and
-//! a seated event's view, [`SeatMaps::bounded`]), so that no flood of them can take the pool
-//! either.
+//! The same bound serves the other public read of a whole chart's seats (the seat list,
+//! [`SeatMaps::bounded`]), so that no flood of them can take the pool either. (A seated
+//! event's view reads no seat rows: the database counts them, `store/sql/seat_counts.rs`.)
 //!
 //! Only drawings that succeeded are kept; the cache holds the slots of events served within
 //! the interval (at most [`MAX_SLOTS`]: beyond, maps are drawn, still bounded, without being

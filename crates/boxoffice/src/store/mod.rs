@@ -11,9 +11,11 @@ mod failover;
 mod notifications;
 mod sql;
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
-use crate::domain::seating::SeatStatus;
+use crate::domain::seating::{SeatCounts, SeatStatus};
 use crate::domain::{
     Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, KeptAnswer, KeyClaim,
     LockExtension, LockRequest, NewEvent, NewUser, ObjectId, Page, PaymentForce, Repeat, SeatLock,
@@ -166,6 +168,14 @@ pub trait Store: Send + Sync + 'static {
     /// An event and, if it is seated, every seat's status in chart order; `None` if there is
     /// no such event.
     async fn event_seats(&self, event_id: ObjectId) -> StoreResult<Option<EventSeats>>;
+    /// For each seated event among `events`, its price categories' seats (in the chart's order
+    /// of categories) counted by status from the seat rows, in one aggregate statement for
+    /// them all (`sql/seat_counts.rs`); general-admission events are left out. What the event
+    /// views show of their seats, without reading them one by one.
+    async fn category_seat_counts(
+        &self,
+        events: &[Event],
+    ) -> StoreResult<HashMap<ObjectId, Vec<SeatCounts>>>;
     /// Blocks (FREE → BLOCKED) or unblocks (BLOCKED → FREE) the seats named, all or nothing;
     /// the seats move between the event's `availableSeats` and `withheldSeats`. Returns their
     /// labels in chart order. Refusals: `Event not found`, `Event has no seating chart`,

@@ -38,6 +38,7 @@ mod outage;
 mod protection;
 mod replica_reads;
 mod search;
+mod seat_counts;
 mod seating;
 mod seating_races;
 mod seatmap_browser;

@@ -84,11 +84,17 @@ backend_tests! {
             assert_eq!(profile.status, 200, "round {round}: {}", profile.body);
             let hold = app.try_lock(&plain, &user, 1, &format!("flood-{round}")).await;
             assert_eq!(hold.status, 201, "round {round}: {}", hold.body);
-            // (General admission only: a seated event's view reads all its seats, within the
-            // seat maps' bound.)
             let listed = app.get("/api/events?limit=5&q=summit").await;
             assert_eq!(listed.status, 200, "round {round}: {}", listed.body);
             assert_eq!(listed.data().as_array().map(Vec::len), Some(1), "round {round}");
+            // A seated event's view counts its seats in the database, outside the seat maps'
+            // bound: alone and in a page of the list, it answers too.
+            let shown = app.get(&format!("/api/events/{seated}")).await;
+            assert_eq!(shown.status, 200, "round {round}: {}", shown.body);
+            assert_eq!(shown.data()["categories"][0]["availableSeats"], 20_000);
+            let listed = app.get("/api/events?limit=5&q=hamlet").await;
+            assert_eq!(listed.status, 200, "round {round}: {}", listed.body);
+            assert_eq!(listed.data()[0]["categories"][0]["availableSeats"], 20_000);
         }
         flooding.store(false, Ordering::Relaxed);
 

@@ -97,6 +97,25 @@ impl SeatingChart {
         self.seats.len()
     }
 
+    /// The chart's seats by price category, as runs of consecutive seat indexes in chart
+    /// order, each with its category's index: rows next to each other with one category make
+    /// one run. A seat row knows its index, not its category, so this is what the store counts
+    /// seat rows by (`store/sql/seat_counts.rs`).
+    pub fn category_runs(&self) -> Vec<(Range<usize>, usize)> {
+        let mut runs: Vec<(Range<usize>, usize)> = Vec::new();
+        for row in &self.rows {
+            match runs.last_mut() {
+                Some((run, category))
+                    if *category == row.category && run.end == row.seats.start =>
+                {
+                    run.end = row.seats.end;
+                }
+                _ => runs.push((row.seats.clone(), row.category)),
+            }
+        }
+        runs
+    }
+
     /// The one currency of the chart's prices.
     pub fn currency(&self) -> &str {
         &self.categories[0].currency

@@ -1,6 +1,7 @@
 //! Where a seat stands (CONTRACT.md, "Reserved seating", "Seat status"): every seat is in
 //! exactly one status, always.
 
+use super::SeatingChart;
 use crate::domain::status_enum;
 
 status_enum!(
@@ -38,6 +39,18 @@ impl SeatCounts {
         let mut counts = Self::default();
         for status in statuses {
             *counts.get_mut(status) += 1;
+        }
+        counts
+    }
+
+    /// The seats of each category of `chart` (in the chart's order of categories), counted
+    /// by status among `statuses` (every seat's, in chart order).
+    pub fn by_category(chart: &SeatingChart, statuses: &[SeatStatus]) -> Vec<Self> {
+        let mut counts = vec![Self::default(); chart.categories().len()];
+        for (run, category) in chart.category_runs() {
+            for &status in statuses.get(run).unwrap_or_default() {
+                *counts[category].get_mut(status) += 1;
+            }
         }
         counts
     }

@@ -239,3 +239,31 @@ fn explicit_numbers_are_positions_in_the_rows_order() {
     let pick = plan.best_available(1, &any()).unwrap();
     assert_eq!(chart.label(pick.seats[0]), "S-B-6");
 }
+
+#[test]
+fn seats_are_counted_by_category_over_runs_of_rows() {
+    // Rows of c, c, d, c: three runs, c's two apart.
+    let (chart, statuses) = hall_in(&[
+        ("S", "c", &[("A", "..x"), ("B", "b.")]),
+        ("T", "d", &[("A", "x.|.")]),
+        ("U", "c", &[("A", "w")]),
+    ]);
+    assert_eq!(
+        chart.category_runs(),
+        [(0..5, 0), (5..8, 1), (8..9, 0)],
+        "rows next to each other with one category make one run"
+    );
+    let counts = SeatCounts::by_category(&chart, &statuses);
+    let c = SeatCounts {
+        free: 4,
+        held: 1,
+        blocked: 1,
+        ..SeatCounts::default()
+    };
+    let d = SeatCounts {
+        free: 2,
+        held: 1,
+        ..SeatCounts::default()
+    };
+    assert_eq!(counts, [c, d]);
+}

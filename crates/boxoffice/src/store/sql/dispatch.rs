@@ -1,11 +1,14 @@
 //! The one `impl Store`: each use case names the file that does it. Write use cases run in
 //! `in_write_tx!` (one transaction, run again after a lost race); reads go to the reader pool.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use sqlx::{AnyPool, Executor as _};
 
 use super::{Dialect, SqlStore, in_write_tx, lists};
-use super::{bookings, events, locks};
+use super::{bookings, events, locks, seat_counts};
+use crate::domain::seating::SeatCounts;
 use crate::domain::{
     Booking, BookingQuery, Event, EventChanges, EventQuery, Inventory, KeptAnswer, KeyClaim,
     LockExtension, LockRequest, NewEvent, NewUser, ObjectId, Page, PaymentForce, Repeat, SeatLock,
@@ -93,9 +96,16 @@ impl Store for SqlStore {
         self.repair_counter_tx(event_id, now).await
     }
 
-    // seats.rs
+    // seats.rs, seat_counts.rs
     async fn event_seats(&self, event_id: ObjectId) -> StoreResult<Option<EventSeats>> {
         self.public_read(|pool| self.event_seats_now(pool, event_id))
+            .await
+    }
+    async fn category_seat_counts(
+        &self,
+        events: &[Event],
+    ) -> StoreResult<HashMap<ObjectId, Vec<SeatCounts>>> {
+        self.public_read(|pool| seat_counts::category_seat_counts(pool, events))
             .await
     }
     async fn block_seats(

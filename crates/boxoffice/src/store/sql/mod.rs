@@ -30,6 +30,7 @@ mod payments;
 mod rekey;
 mod replica;
 mod rows;
+mod seat_counts;
 mod seats;
 mod secrets;
 mod unit_of_work;
