@@ -2,7 +2,10 @@
 //! query-string values that shape it. Pages are keyset pages (the sort key and id of the last
 //! item), never offsets, so rows added or changed meanwhile cause no duplicates or gaps.
 
-use super::{BookingStatus, Cursor, CursorKey, Rejection, Timestamp, caseless_key, parse_date};
+use super::notification::AttemptStatus;
+use super::{
+    BookingStatus, Cursor, CursorKey, ObjectId, Rejection, Timestamp, caseless_key, parse_date,
+};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
@@ -154,6 +157,54 @@ impl BookingQuery {
     }
 }
 
+/// Which delivery attempts of a webhook endpoint a page holds: newest first (by id, which
+/// grows with time; the cursor's sort key is 0).
+#[derive(Clone, Debug)]
+pub struct DeliveryQuery {
+    pub status: Option<AttemptStatus>,
+    /// The page starts after (below) this attempt.
+    pub before: Option<ObjectId>,
+    pub limit: i64,
+    /// What the page's cursors are sealed for: this endpoint's attempts and the status filter.
+    pub scope: String,
+}
+
+impl DeliveryQuery {
+    /// The attempts of `endpoint` in `status`, the cursor one sealed with `cursors` for the
+    /// same endpoint and status (README, "Bounds at the edge").
+    pub fn parse(
+        endpoint: ObjectId,
+        status: Option<&str>,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        cursors: &CursorKey,
+    ) -> Result<Self, Rejection> {
+        let status = status
+            .map(|text| {
+                AttemptStatus::parse(text)
+                    .ok_or_else(|| Rejection::invalid("status must be delivered, failed or dead"))
+            })
+            .transpose()?;
+        let limit = parse_limit(limit)?;
+        let scope = format!(
+            "deliveries\nendpoint={endpoint}\nstatus={}",
+            status.map(AttemptStatus::as_str).unwrap_or_default()
+        );
+        let before = Cursor::open(cursor, cursors, &scope)?.map(|cursor| cursor.id);
+        Ok(Self {
+            status,
+            before,
+            limit,
+            scope,
+        })
+    }
+
+    /// Where a page that ends with attempt `id` ends.
+    pub const fn cursor_after(id: ObjectId) -> Cursor {
+        Cursor { key: 0, id }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +266,28 @@ mod tests {
         let someone_else = "697a00af215688d2a9fca5c9";
         assert!(BookingQuery::parse(someone_else, None, None, Some(&sealed), &KEY).is_err());
         assert!(BookingQuery::parse(user, Some("FAILED"), None, Some(&sealed), &KEY).is_err());
+    }
+
+    #[test]
+    fn a_deliveries_cursor_serves_only_its_endpoint_and_status() {
+        let endpoint = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
+        let other = ObjectId::parse("697a00af215688d2a9fca5c9").unwrap();
+        let attempt = ObjectId::parse("697a00af215688d2a9fca5ca").unwrap();
+        let query = DeliveryQuery::parse(endpoint, Some("failed"), None, None, &KEY).unwrap();
+        let sealed = DeliveryQuery::cursor_after(attempt).seal(&KEY, &query.scope);
+        let again = DeliveryQuery::parse(endpoint, Some("failed"), Some("5"), Some(&sealed), &KEY);
+        assert_eq!(again.unwrap().before, Some(attempt));
+        for (on, status) in [
+            (other, Some("failed")),
+            (endpoint, None),
+            (endpoint, Some("dead")),
+        ] {
+            let refused = DeliveryQuery::parse(on, status, None, Some(&sealed), &KEY).unwrap_err();
+            assert_eq!(refused.to_string(), "cursor is invalid", "{on} {status:?}");
+        }
+        // The attempt's id alone, as earlier versions took it, is refused too.
+        let bare = attempt.to_string();
+        assert!(DeliveryQuery::parse(endpoint, Some("failed"), None, Some(&bare), &KEY).is_err());
     }
 
     #[test]

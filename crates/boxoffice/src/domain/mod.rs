@@ -33,7 +33,7 @@ pub use idempotency::{
 };
 pub use inventory::{Inventory, SeatRows, SeatUse};
 pub use lifetimes::Lifetimes;
-pub use listing::{BookingQuery, EventQuery, Page, parse_limit};
+pub use listing::{BookingQuery, DeliveryQuery, EventQuery, Page, parse_limit};
 pub use lock::{LockExtension, LockRequest, LockStatus, SeatLock};
 pub use lock_batch::{
     LockBatchFacts, LockVerdict, decide_lock_batch, decide_lock_batch_with, granted_seats,

@@ -11,12 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::views::{Data, List, data};
+use super::views::{Data, List, data, list};
 use super::{
     Access, ApiError, AppState, JsonObject, OptionalJsonObject, PathId, QueryParams, parse_id,
 };
-use crate::domain::notification::{AttemptRecord, AttemptStatus, NewWebhook, Webhook};
-use crate::domain::{Field, ObjectId, Rejection, Timestamp, parse_limit};
+use crate::domain::notification::{AttemptRecord, NewWebhook, Webhook};
+use crate::domain::{DeliveryQuery, Field, ObjectId, Page, Rejection, Timestamp};
 use crate::webhooks::{UrlRefusal, WebhookSecret, check_url};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -285,7 +285,9 @@ struct DeliveriesParams {
     status: Option<String>,
     /// Page size, 1 to 100 (default 20).
     limit: Option<String>,
-    /// Where the page starts: a previous page's `nextCursor`.
+    /// Where the page starts: a previous page's `nextCursor`, for the same endpoint and
+    /// `status` (another listing's cursor, or one the server did not issue, is a 400).
+    #[param(pattern = "^[0-9a-f]{56}$")]
     cursor: Option<String>,
 }
 
@@ -294,7 +296,7 @@ struct DeliveriesParams {
     params(("id" = String, Path, description = ID), DeliveriesParams),
     responses(
         (status = 200, description = "A page of attempts", body = List<AttemptView>),
-        (status = 400, description = "A bad status, limit or cursor", body = ErrorBody),
+        (status = 400, description = "A bad status or limit, or `cursor is invalid`", body = ErrorBody),
         (status = 404, description = "`Webhook not found`", body = ErrorBody),
     ))]
 async fn deliveries(
@@ -303,40 +305,23 @@ async fn deliveries(
     QueryParams(params): QueryParams<DeliveriesParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = parse_id(&id, Rejection::WebhookNotFound)?;
-    let status = match params.status.as_deref() {
-        None => None,
-        Some(text) => Some(
-            AttemptStatus::parse(text)
-                .ok_or_else(|| Rejection::invalid("status must be delivered, failed or dead"))?,
-        ),
-    };
-    let limit = parse_limit(params.limit.as_deref())?;
-    let before = match params.cursor.as_deref() {
-        None => None,
-        Some(text) => {
-            Some(ObjectId::parse(text).ok_or_else(|| Rejection::invalid("cursor is not valid"))?)
-        }
-    };
+    let query = DeliveryQuery::parse(
+        id,
+        params.status.as_deref(),
+        params.limit.as_deref(),
+        params.cursor.as_deref(),
+        &app.cursors,
+    )?;
     app.notifications
         .webhook(id)
         .await?
         .ok_or(Rejection::WebhookNotFound)?;
-    let mut records = app
+    let records = app
         .notifications
-        .delivery_attempts(id, status, before, limit + 1)
+        .delivery_attempts(id, query.status, query.before, query.limit + 1)
         .await?;
-    let more = records.len() as i64 > limit;
-    records.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = if more {
-        records.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
-    Ok(axum::Json(List {
-        success: true,
-        data: records.into_iter().map(AttemptView::from).collect(),
-        next_cursor,
-    }))
+    let page = Page::from_rows(records, query.limit, |r| DeliveryQuery::cursor_after(r.id));
+    Ok(list::<_, AttemptView>(page, &app.cursors, &query.scope))
 }
 
 /// Queues the endpoint's dead notifications (those after `after`, if given) again, as if new.

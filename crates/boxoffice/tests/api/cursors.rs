@@ -2,11 +2,15 @@
 //! 400): only a cursor this deployment issued, for the same listing and filters, is taken.
 //! One made up, changed, or issued for another listing, user or filter is 400 `cursor is
 //! invalid` (`VALIDATION_FAILED`); one issued by another instance on the same database works.
+//! A webhook's delivery attempts are paged the same way, per endpoint and status filter.
+
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::backend_tests;
 use crate::harness::{Reply, TestApp};
+use crate::receiver::Receiver;
 
 fn ids(reply: &Reply) -> Vec<String> {
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -40,7 +44,108 @@ fn changed_at(text: &str, at: usize) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
+/// The notification ids of a page of a webhook's delivery attempts.
+fn attempts(reply: &Reply) -> Vec<String> {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply
+        .data()
+        .as_array()
+        .expect("data is a list")
+        .iter()
+        .map(|attempt| attempt["notificationId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Creates an endpoint for `event.created` at `url`; its id.
+async fn webhook(app: &TestApp, url: &str) -> String {
+    let reply = app
+        .post(
+            "/api/webhooks",
+            json!({"url": url, "types": ["event.created"]}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.id()
+}
+
+/// Waits (at most 30 s) until the endpoint lists `n` delivery attempts.
+async fn wait_for_attempts(app: &TestApp, hook: &str, n: usize) {
+    let started = Instant::now();
+    loop {
+        let listed = attempts(&app.get(&format!("/api/webhooks/{hook}/deliveries")).await);
+        if listed.len() >= n {
+            assert_eq!(listed.len(), n, "{listed:?}");
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{hook}: {} of {n} attempts",
+            listed.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 backend_tests! {
+    async fn a_deliveries_cursor_serves_only_its_endpoint_and_filter(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let receiver = Receiver::start().await;
+        let hook = webhook(&app, &receiver.url()).await;
+        let other_hook = webhook(&app, &receiver.url()).await;
+        for day in 1..=3 {
+            let reply = app
+                .post("/api/events", json!({"name": format!("Delivered {day}"),
+                       "eventDate": format!("2099-03-0{day}T20:00:00Z"), "totalSeats": 5}))
+                .await;
+            assert_eq!(reply.status, 201, "{}", reply.body);
+        }
+        wait_for_attempts(&app, &hook, 3).await;
+        wait_for_attempts(&app, &other_hook, 3).await;
+        let path = format!("/api/webhooks/{hook}/deliveries");
+        let all = attempts(&app.get(&path).await);
+
+        // A genuine cursor pages on, with another limit too, to the last page.
+        let first = app.get(&format!("{path}?limit=2")).await;
+        assert_eq!(attempts(&first), all[..2]);
+        let cursor = next_cursor(&first);
+        assert_eq!(cursor.len(), 56, "{cursor}");
+        let second = app.get(&format!("{path}?limit=5&cursor={cursor}")).await;
+        assert_eq!(attempts(&second), all[2..]);
+        assert_eq!(second.body["nextCursor"], serde_json::Value::Null);
+        let filtered = app.get(&format!("{path}?status=delivered&limit=1")).await;
+        let delivered_cursor = next_cursor(&filtered);
+        let rest = app.get(&format!("{path}?status=delivered&limit=5&cursor={delivered_cursor}")).await;
+        assert_eq!(attempts(&rest), all[1..]);
+
+        // Made up: a bare attempt-like id (what earlier versions took), a position with a
+        // made-up tag, anything changed.
+        let position = &cursor[..40];
+        for forged in [
+            "ffffffffffffffffffffffff".to_owned(),
+            position.to_owned(),
+            format!("{position}0123456789abcdef"),
+            changed_at(&cursor, 10),
+            changed_at(&cursor, 30),
+            changed_at(&cursor, 50),
+            cursor.to_uppercase(),
+        ] {
+            assert_invalid_cursor(&app.get(&format!("{path}?cursor={forged}")).await);
+        }
+        // Issued for another endpoint, another status filter, or another listing.
+        let events_cursor = next_cursor(&app.get("/api/events?limit=1").await);
+        for wrong in [
+            format!("/api/webhooks/{other_hook}/deliveries?cursor={cursor}"),
+            format!("{path}?status=delivered&cursor={cursor}"),
+            format!("{path}?status=failed&cursor={delivered_cursor}"),
+            format!("{path}?cursor={delivered_cursor}"),
+            format!("{path}?cursor={events_cursor}"),
+            format!("/api/events?cursor={cursor}"),
+        ] {
+            assert_invalid_cursor(&app.get(&wrong).await);
+        }
+        app.stop().await;
+    }
+
     async fn only_cursors_the_server_issued_for_this_listing_are_taken(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let mut events = Vec::new();
