@@ -12,15 +12,20 @@ use crate::backend_tests;
 use crate::harness::{Reply, TestApp};
 use crate::receiver::Receiver;
 
-fn ids(reply: &Reply) -> Vec<String> {
+/// The `field` of every item of a page.
+fn listed(reply: &Reply, field: &str) -> Vec<String> {
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply
         .data()
         .as_array()
         .expect("data is a list")
         .iter()
-        .map(|item| item["_id"].as_str().unwrap().to_owned())
+        .map(|item| item[field].as_str().unwrap().to_owned())
         .collect()
+}
+
+fn ids(reply: &Reply) -> Vec<String> {
+    listed(reply, "_id")
 }
 
 fn next_cursor(reply: &Reply) -> String {
@@ -44,16 +49,23 @@ fn changed_at(text: &str, at: usize) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
+/// Cursors made up from a genuine one: its bare position, the position with a made-up tag,
+/// one digit changed in the key, the id and the tag, and in capitals.
+fn forgeries(cursor: &str) -> Vec<String> {
+    let position = &cursor[..40];
+    vec![
+        position.to_owned(),
+        format!("{position}0123456789abcdef"),
+        changed_at(cursor, 10),
+        changed_at(cursor, 30),
+        changed_at(cursor, 50),
+        cursor.to_uppercase(),
+    ]
+}
+
 /// The notification ids of a page of a webhook's delivery attempts.
 fn attempts(reply: &Reply) -> Vec<String> {
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply
-        .data()
-        .as_array()
-        .expect("data is a list")
-        .iter()
-        .map(|attempt| attempt["notificationId"].as_str().unwrap().to_owned())
-        .collect()
+    listed(reply, "notificationId")
 }
 
 /// Creates an endpoint for `event.created` at `url`; its id.
@@ -117,18 +129,9 @@ backend_tests! {
         let rest = app.get(&format!("{path}?status=delivered&limit=5&cursor={delivered_cursor}")).await;
         assert_eq!(attempts(&rest), all[1..]);
 
-        // Made up: a bare attempt-like id (what earlier versions took), a position with a
-        // made-up tag, anything changed.
-        let position = &cursor[..40];
-        for forged in [
-            "ffffffffffffffffffffffff".to_owned(),
-            position.to_owned(),
-            format!("{position}0123456789abcdef"),
-            changed_at(&cursor, 10),
-            changed_at(&cursor, 30),
-            changed_at(&cursor, 50),
-            cursor.to_uppercase(),
-        ] {
+        // Made up: a bare attempt-like id (what earlier versions took), or from a genuine one.
+        let bare = "ffffffffffffffffffffffff".to_owned();
+        for forged in forgeries(&cursor).into_iter().chain([bare]) {
             assert_invalid_cursor(&app.get(&format!("{path}?cursor={forged}")).await);
         }
         // Issued for another endpoint, another status filter, or another listing.
@@ -169,18 +172,9 @@ backend_tests! {
         let second = app.get(&format!("/api/events?limit=5&q=CONCERT&cursor={cursor}")).await;
         assert_eq!(ids(&second), events[2..]);
 
-        // Made up: the old 40-digit form, a position with a made-up tag, anything changed.
-        let position = &cursor[..40];
-        let forged_tag = format!("{position}0123456789abcdef");
-        for forged in [
-            position.to_owned(),
-            format!("{:016x}{}", 0, events[0]),
-            forged_tag,
-            changed_at(&cursor, 10),
-            changed_at(&cursor, 30),
-            changed_at(&cursor, 50),
-            cursor.to_uppercase(),
-        ] {
+        // Made up: the old 40-digit form, an id with no tag, or from a genuine one.
+        let untagged = format!("{:016x}{}", 0, events[0]);
+        for forged in forgeries(&cursor).into_iter().chain([untagged]) {
             let reply = app.get(&format!("/api/events?q=concert&cursor={forged}")).await;
             assert_invalid_cursor(&reply);
         }
