@@ -236,7 +236,7 @@ async fn seat_map_page(
 }
 
 /// Withholds FREE seats from sale, all or nothing: they move from `availableSeats` to
-/// `withheldSeats`.
+/// `withheldSeats`, and the change is recorded as one `event.updated` notification.
 #[utoipa::path(post, path = "/api/events/{id}/seats/block", tag = "seats",
     params(("id" = String, Path, description = ID)),
     request_body = bodies::SeatLabelsBody,
@@ -256,7 +256,8 @@ async fn block(
     Ok((seats_changed(&app, event), answer))
 }
 
-/// Puts BLOCKED seats back on sale, all or nothing.
+/// Puts BLOCKED seats back on sale, all or nothing, recorded as one `event.updated`
+/// notification.
 #[utoipa::path(post, path = "/api/events/{id}/seats/unblock", tag = "seats",
     params(("id" = String, Path, description = ID)),
     request_body = bodies::SeatLabelsBody,

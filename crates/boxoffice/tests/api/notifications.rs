@@ -225,6 +225,37 @@ backend_tests! {
         assert_gap_free(&feed);
     }
 
+    async fn blocking_and_unblocking_seats_make_one_event_updated_each(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let event = create_seated(&app, theatre_chart()).await.id();
+        let (block, unblock) =
+            (format!("/api/events/{event}/seats/block"), format!("/api/events/{event}/seats/unblock"));
+        let labels = json!({"seatLabels": ["stalls-A-2", "stalls-A-3"]});
+        assert_eq!(app.post(&block, labels.clone()).await.status, 200);
+        let after_block = app.get(&format!("/api/events/{event}")).await;
+        assert_eq!(app.post(&block, labels.clone()).await.status, 400, "blocked already: refused");
+        assert_eq!(app.post(&unblock, json!({"seatLabels": ["stalls-A-4"]})).await.status, 400);
+        assert_eq!(app.post(&unblock, labels).await.status, 200);
+        let after_unblock = app.get(&format!("/api/events/{event}")).await;
+
+        let feed = feed_of(&app, 3).await;
+        assert_eq!(types(&feed), ["event.created", "event.updated", "event.updated"]);
+        // The event view after the change (the notification leaves out GET's per-category
+        // counts, as PATCH's `event.updated` does: those are counted by the view, not stored).
+        let without_categories = |reply: &crate::harness::Reply| {
+            let mut data = reply.body["data"].clone();
+            data.as_object_mut().unwrap().remove("categories");
+            data
+        };
+        assert_eq!(feed[1]["data"], without_categories(&after_block));
+        assert_eq!(feed[1]["data"]["withheldSeats"], 2);
+        assert_eq!(feed[2]["data"], without_categories(&after_unblock));
+        assert_eq!(feed[2]["data"]["withheldSeats"], 0);
+        assert_gap_free(&feed);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(feed_after(&app, 0).await.len(), 3, "the refusals make none");
+    }
+
     async fn the_feed_checks_its_parameters_and_is_for_admins(backend: Backend) {
         let app = TestApp::spawn_jwt(backend).await;
         let admin = app.admin_token().await;

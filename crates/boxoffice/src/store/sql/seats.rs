@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe};
 
+use super::rows::event_columns;
 use super::{Decision, SqlStore, Tx};
+use crate::domain::notification::NotificationType;
 use crate::domain::seating::{HoldDetails, SeatStatus, SeatingChart};
 use crate::domain::{Event, ObjectId, Rejection, Timestamp};
 use crate::store::{EventSeats, StoreError, StoreResult};
@@ -275,19 +277,24 @@ impl SqlStore {
         };
         let sql = format!(
             "UPDATE events SET {from_column} = {from_column} - $2, {to_column} = {to_column} + $2, \
-             updated_at = $3 WHERE id = $1 AND {from_column} >= $2"
+             updated_at = $3 WHERE id = $1 AND {from_column} >= $2 RETURNING {}",
+            event_columns!()
         );
-        let moved = sqlx::query(AssertSqlSafe(sql))
+        let moved: Option<Event> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(event_id)
             .bind(n)
             .bind(now)
-            .execute(&mut **tx)
+            .fetch_optional(&mut **tx)
             .await?;
-        if moved.rows_affected() != 1 {
+        let Some(moved) = moved else {
             return Err(StoreError::corrupt(format!(
                 "event {event_id}: its counters disagree with its seat rows"
             )));
-        }
+        };
+        // The counts changed: `event.updated` with the event as it now is, in this transaction
+        // (CONTRACT.md, "Notifications": one change, one notification, iff it committed).
+        self.notify_event(tx, NotificationType::EventUpdated, &moved, now)
+            .await?;
         Ok(Ok(seats.iter().map(|&seat| chart.label(seat)).collect()))
     }
 }
