@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::seats::seats_changed;
+use super::seats::{Refusal, event_of_booking, event_of_lock, refused, seats_changed};
 use super::views::{BookingView, Data, bodies, data};
 use super::{
     Access, ApiError, AppState, JsonObject, PathId, ensure_owns_booking, parse_id, replayed_header,
@@ -51,7 +51,7 @@ async fn confirm(
     State(app): State<AppState>,
     caller: Caller,
     body: JsonObject,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, Refusal> {
     let lock_id = body
         .required_text("lockId")?
         .ok_or_else(|| Rejection::invalid("lockId is required"))?;
@@ -65,10 +65,15 @@ async fn confirm(
             .ok_or(Rejection::InvalidOrExpiredLock)?;
     }
     let now = Timestamp::now();
-    let outcome = app
+    // A lapsed lock is expired on the spot before the 404: its seats went back.
+    let outcome = match app
         .store
         .confirm_booking(lock_id, now, app.lifetimes.payment_expires_at(now))
-        .await?;
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(error) => return Err(refused(&app, error.into(), event_of_lock(&app, lock_id)).await),
+    };
     let changed = seats_changed(&app, outcome.booking.event_id);
     let (status, replayed) = if outcome.replayed {
         (StatusCode::OK, Some(replayed_header()))
@@ -119,10 +124,14 @@ async fn cancel(
     State(app): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, Refusal> {
     let id = parse_id(&id, Rejection::BookingNotFound)?;
     ensure_owns_booking(&app, &caller, id).await?;
-    let booking = app.store.cancel_booking(id, Timestamp::now()).await?;
+    // A lapsed booking is expired on the spot before the refusal: its seats went back.
+    let booking = match app.store.cancel_booking(id, Timestamp::now()).await {
+        Ok(booking) => booking,
+        Err(error) => return Err(refused(&app, error.into(), event_of_booking(&app, id)).await),
+    };
     Ok((
         seats_changed(&app, booking.event_id),
         data(BookingView::from(booking)),

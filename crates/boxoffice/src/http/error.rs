@@ -54,6 +54,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 503 that changed nothing for sure (CONTRACT.md rule 8): the time bound ran out before
+    /// COMMIT, or the database could not be reached. Every other answer may follow a commit.
+    pub fn changed_nothing(&self) -> bool {
+        matches!(self, Self::Timeout | Self::Unavailable(_))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Rejected(rejection) => rejection_status(rejection),

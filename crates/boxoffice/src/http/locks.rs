@@ -5,7 +5,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::seats::seats_changed;
+use super::seats::{Refusal, event_of_lock, refused, seats_changed};
 use super::views::{Data, LockView, bodies, data};
 use super::{
     Access, ApiError, AppState, JsonObject, PathId, ensure_owns_lock, parse_id, replayed_header,
@@ -52,14 +52,25 @@ async fn lock_seats(
     State(app): State<AppState>,
     caller: Caller,
     body: JsonObject,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, Refusal> {
     let outcome = hold(&app, &caller, &body).await;
     match &outcome {
         Ok(outcome) if outcome.replayed => telemetry::hold_replayed(),
         Ok(_) => telemetry::hold_granted(),
         Err(error) => telemetry::hold_refused(error.code()),
     }
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // A hold refused for want of seats has reclaimed the event's lapsed holds.
+            let event = body
+                .0
+                .get("eventId")
+                .and_then(|id| id.as_str())
+                .and_then(ObjectId::parse);
+            return Err(refused(&app, error, async { event }).await);
+        }
+    };
     let changed = seats_changed(&app, outcome.lock.event_id);
     let replayed = outcome.replayed.then(replayed_header);
     Ok((
@@ -139,10 +150,13 @@ async fn release(
     State(app): State<AppState>,
     caller: Caller,
     PathId(id): PathId,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, Refusal> {
     let id = parse_id(&id, Rejection::LockNotFound)?;
     ensure_owns_lock(&app, &caller, id, Rejection::LockNotFound).await?;
-    let lock = app.store.release_lock_early(id, Timestamp::now()).await?;
+    let lock = match app.store.release_lock_early(id, Timestamp::now()).await {
+        Ok(lock) => lock,
+        Err(error) => return Err(refused(&app, error.into(), event_of_lock(&app, id)).await),
+    };
     Ok((
         seats_changed(&app, lock.event_id),
         data(LockView::from(lock)),
@@ -165,11 +179,15 @@ async fn extend(
     caller: Caller,
     PathId(id): PathId,
     body: JsonObject,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, Refusal> {
     let seconds = LockExtension::check_seconds(body.integer("seconds").given())?;
     let lock_id = parse_id(&id, Rejection::InvalidOrExpiredLock)?;
     ensure_owns_lock(&app, &caller, lock_id, Rejection::InvalidOrExpiredLock).await?;
     let extension = app.lifetimes.extension(lock_id, Timestamp::now(), seconds);
-    let lock = app.store.extend_lock(extension).await?;
+    // A lapsed lock is expired on the spot before the refusal: its seats went back.
+    let lock = match app.store.extend_lock(extension).await {
+        Ok(lock) => lock,
+        Err(error) => return Err(refused(&app, error.into(), event_of_lock(&app, lock_id)).await),
+    };
     Ok(data(LockView::from(lock)))
 }

@@ -7,9 +7,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
-use super::seats::seats_changed;
+use super::seats::{Refusal, event_of_booking, refused, seats_changed};
 use super::views::bodies;
-use super::{Access, ApiError, AppState, JsonObject, ensure_owns_booking};
+use super::{Access, AppState, JsonObject, ensure_owns_booking};
 use crate::auth::Caller;
 use crate::domain::{BookingStatus, ObjectId, PaymentForce, Rejection, Timestamp};
 use crate::telemetry;
@@ -64,17 +64,24 @@ async fn payment_intent(
     State(app): State<AppState>,
     caller: Caller,
     body: JsonObject,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<impl IntoResponse, Refusal> {
     let force = PaymentForce::parse(body.text("force")?.given())?;
     let booking_id = body
         .required_text("bookingId")?
         .ok_or_else(|| Rejection::invalid("bookingId is required"))?;
     let booking_id = ObjectId::parse(booking_id).ok_or(Rejection::BookingNotFound)?;
     ensure_owns_booking(&app, &caller, booking_id).await?;
-    let booking = app
+    // A lapsed booking is expired on the spot before `Payment not allowed in EXPIRED state`.
+    let booking = match app
         .store
         .settle_payment(booking_id, force, Timestamp::now())
-        .await?;
+        .await
+    {
+        Ok(booking) => booking,
+        Err(error) => {
+            return Err(refused(&app, error.into(), event_of_booking(&app, booking_id)).await);
+        }
+    };
     let changed = seats_changed(&app, booking.event_id);
     let short = |seats| PaidBooking {
         id: booking.id,

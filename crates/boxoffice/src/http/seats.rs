@@ -5,7 +5,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -150,6 +150,74 @@ pub struct SeatsChanged(pub ObjectId);
 pub(super) fn seats_changed(app: &AppState, event: ObjectId) -> Extension<SeatsChanged> {
     app.seat_maps.changed(event);
     Extension(SeatsChanged(event))
+}
+
+/// The answer to a refused request of a route that changes seats. A refusal may follow a
+/// committed seat change (CONTRACT.md rule 4: releasing, extending or confirming a lapsed
+/// hold, paying a lapsed booking and a hold refused for want of seats expire lapsed holds on
+/// the spot), so it tells the seat maps of its event as a success does, unless it is a 503
+/// that changed nothing. `event` (the event the request is about, if it exists) is only
+/// awaited when it is needed.
+pub(super) async fn refused(
+    app: &AppState,
+    error: ApiError,
+    event: impl Future<Output = Option<ObjectId>>,
+) -> Refusal {
+    if error.changed_nothing() {
+        return error.into();
+    }
+    match event.await {
+        Some(event) => Refusal((seats_changed(app, event), error).into_response()),
+        None => error.into(),
+    }
+}
+
+/// The error answer of a route that changes seats: an [`ApiError`], possibly marked by
+/// [`refused`] as having changed the seats of an event.
+pub(super) struct Refusal(Response);
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Self(error.into_response())
+    }
+}
+
+impl From<Rejection> for Refusal {
+    fn from(rejection: Rejection) -> Self {
+        ApiError::from(rejection).into()
+    }
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(error: crate::store::StoreError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+/// The event of a lock, if it exists (for [`refused`]; a failed read is no event).
+pub(super) async fn event_of_lock(app: &AppState, lock: ObjectId) -> Option<ObjectId> {
+    app.store
+        .lock(lock)
+        .await
+        .ok()
+        .flatten()
+        .map(|lock| lock.event_id)
+}
+
+/// The event of a booking, if it exists (for [`refused`]; a failed read is no event).
+pub(super) async fn event_of_booking(app: &AppState, booking: ObjectId) -> Option<ObjectId> {
+    app.store
+        .booking(booking)
+        .await
+        .ok()
+        .flatten()
+        .map(|booking| booking.event_id)
 }
 
 /// The current request's deadline, as the seat maps' waits take it.

@@ -6,7 +6,8 @@
 //!   on the event's slot; the first draws, the others take its result);
 //! - **a short cache**: a drawing is served for [`FRESH_FOR`] after its seats were read, or
 //!   until this instance changes the event's seats ([`SeatMaps::changed`], called by the
-//!   handlers that hold, confirm, pay, cancel, release, block and unblock), whichever comes
+//!   handlers that hold, confirm, pay, cancel, release, extend, block and unblock, on their
+//!   refusals too but for a 503 that changed nothing), whichever comes
 //!   first. So a change made through this instance shows in the next map it serves, and one
 //!   made elsewhere (another instance, the sweeper) within the interval; a crowd of viewers
 //!   costs one database read per event per interval;

@@ -42,6 +42,7 @@ mod seat_counts;
 mod seating;
 mod seating_races;
 mod seatmap_browser;
+mod seatmap_freshness;
 mod seatmap_load;
 mod seed_flow;
 mod sessions;
