@@ -4,7 +4,8 @@
 
 use super::notification::AttemptStatus;
 use super::{
-    BookingStatus, Cursor, CursorKey, ObjectId, Rejection, Timestamp, caseless_key, parse_date,
+    BookingStatus, Cursor, CursorKey, ObjectId, Rejection, Timestamp, caseless_key,
+    parse_date_bound_up,
 };
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
@@ -59,9 +60,11 @@ pub fn parse_limit(text: Option<&str>) -> Result<i64, Rejection> {
     }
 }
 
-/// A date bound such as `from` or `to`: any RFC 3339 form in the accepted range.
+/// A date bound such as `from` or `to`: any RFC 3339 form in the accepted range, a fraction
+/// finer than a millisecond rounded up (README, "Bounds at the edge"), so that `from` stays
+/// inclusive and `to` exclusive of the instants kept in milliseconds.
 pub fn parse_date_bound(name: &str, text: Option<&str>) -> Result<Option<Timestamp>, Rejection> {
-    text.map(|text| parse_date(name, text)).transpose()
+    text.map(|text| parse_date_bound_up(name, text)).transpose()
 }
 
 /// Which events a page of the event list holds: ordered by date, then id.

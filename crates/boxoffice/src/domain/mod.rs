@@ -42,7 +42,7 @@ pub use lock_batch::{
 pub use payment::{LockMove, PaymentForce, REFUND_OUTCOME, Settlement};
 pub use price::{Price, is_currency};
 pub use rejection::Rejection;
-pub use timestamp::{DateError, Timestamp, parse_date};
+pub use timestamp::{DateError, Timestamp, parse_date, parse_date_bound_up};
 pub use user::{NewUser, Role, User, email_key, legacy_email_key, normalize_password};
 
 /// Statuses are stored and shown in the seed's upper-case spelling.

@@ -59,15 +59,34 @@ impl Timestamp {
     /// (`23:59:60`, which RFC 3339 allows) is refused: Unix time, and so every instant kept
     /// here, has none, and turning it into `23:59:59.999` would change the date silently.
     pub fn parse_rfc3339(text: &str) -> Result<Self, DateError> {
+        Self::parse_rfc3339_nanos(text).map(|(floor, _)| floor)
+    }
+
+    /// As [`Self::parse_rfc3339`], but a fraction finer than a millisecond is rounded up
+    /// (toward the future) to the next millisecond: for a filter's bound compared with
+    /// instants kept in milliseconds, where `from` (inclusive) and `to` (exclusive) must both
+    /// round up to keep their meaning (`to=…:00.0001Z` includes an instant at `…:00.000Z`,
+    /// `from=…:00.0009Z` excludes it). The range is checked on the date as sent, so a bound
+    /// within a millisecond after [`Self::LATEST`] rounds to the millisecond past it.
+    pub fn parse_rfc3339_rounding_up(text: &str) -> Result<Self, DateError> {
+        Self::parse_rfc3339_nanos(text)
+            .map(|(floor, rest)| if rest { floor.plus_millis(1) } else { floor })
+    }
+
+    /// The instant of `text` rounded down to the millisecond, and whether a finer fraction
+    /// was dropped.
+    fn parse_rfc3339_nanos(text: &str) -> Result<(Self, bool), DateError> {
         let parsed = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| DateError::Malformed)?;
         // RFC 3339's fields up to the seconds have fixed widths: `YYYY-MM-DDTHH:MM:SS`.
         if text.get(17..19) == Some("60") {
             return Err(DateError::LeapSecond);
         }
-        i64::try_from(parsed.unix_timestamp_nanos().div_euclid(1_000_000))
+        let nanos = parsed.unix_timestamp_nanos();
+        let floor = i64::try_from(nanos.div_euclid(1_000_000))
             .ok()
             .and_then(Self::in_range)
-            .ok_or(DateError::OutOfRange)
+            .ok_or(DateError::OutOfRange)?;
+        Ok((floor, nanos.rem_euclid(1_000_000) != 0))
     }
 }
 
@@ -88,7 +107,17 @@ pub enum DateError {
 /// 9999-12-31T23:59:59.999Z` outside the accepted range (CONTRACT.md, Conventions), and 400
 /// `<field> must not be a leap second` for a `:60` second ([`Timestamp::parse_rfc3339`]).
 pub fn parse_date(field: &str, text: &str) -> Result<Timestamp, Rejection> {
-    Timestamp::parse_rfc3339(text).map_err(|error| match error {
+    Timestamp::parse_rfc3339(text).map_err(|error| date_rejection(field, error))
+}
+
+/// A filter's date bound (`from`, `to`), as [`parse_date`] but with a sub-millisecond
+/// fraction rounded up ([`Timestamp::parse_rfc3339_rounding_up`] says why).
+pub fn parse_date_bound_up(field: &str, text: &str) -> Result<Timestamp, Rejection> {
+    Timestamp::parse_rfc3339_rounding_up(text).map_err(|error| date_rejection(field, error))
+}
+
+fn date_rejection(field: &str, error: DateError) -> Rejection {
+    match error {
         DateError::Malformed => Rejection::invalid(format!("{field} must be a valid date")),
         DateError::OutOfRange => Rejection::invalid(format!(
             "{field} must be between {} and {}",
@@ -96,7 +125,7 @@ pub fn parse_date(field: &str, text: &str) -> Result<Timestamp, Rejection> {
             Timestamp::LATEST
         )),
         DateError::LeapSecond => Rejection::invalid(format!("{field} must not be a leap second")),
-    })
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -199,6 +228,32 @@ mod tests {
             let parsed = Timestamp::parse_rfc3339(sent).unwrap();
             assert_eq!(parsed.to_string(), kept, "{sent}");
         }
+    }
+
+    #[test]
+    fn filter_bounds_round_finer_fractions_up() {
+        for (sent, bound) in [
+            ("2030-06-30T10:00:00.0001Z", "2030-06-30T10:00:00.001Z"),
+            ("2030-06-30T10:00:00.0009Z", "2030-06-30T10:00:00.001Z"),
+            ("2030-06-30T10:00:00.123000Z", "2030-06-30T10:00:00.123Z"),
+            ("2030-06-30T10:00:00Z", "2030-06-30T10:00:00.000Z"),
+            ("2030-06-30T23:59:59.9999Z", "2030-07-01T00:00:00.000Z"),
+            ("2030-06-30T12:00:00.0001+02:00", "2030-06-30T10:00:00.001Z"),
+        ] {
+            let parsed = Timestamp::parse_rfc3339_rounding_up(sent).unwrap();
+            assert_eq!(parsed.to_string(), bound, "{sent}");
+        }
+        // Within the last millisecond of the range: one past it, an exclusive `to` of it all.
+        assert_eq!(
+            Timestamp::parse_rfc3339_rounding_up("9999-12-31T23:59:59.9991Z"),
+            Ok(Timestamp::from_millis(Timestamp::LATEST.millis() + 1))
+        );
+        assert_eq!(
+            parse_date_bound_up("to", "1969-12-31T23:59:59.9999Z")
+                .unwrap_err()
+                .to_string(),
+            "to must be between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z"
+        );
     }
 
     #[test]

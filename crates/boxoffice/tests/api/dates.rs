@@ -94,6 +94,22 @@ backend_tests! {
         assert_eq!(whole.status, 200, "{}", whole.body);
     }
 
+    async fn list_bounds_finer_than_a_millisecond_round_up(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let at_ten = event_dated(&app, "At ten", "2090-06-30T10:00:00.000Z").await.id();
+        let listed = |from: &'static str, to: &'static str| {
+            let app = &app;
+            async move { ids(&app.get_query("/api/events", &[("from", from), ("to", to)]).await) }
+        };
+        // `to` is exclusive: a bound a tenth of a millisecond later still includes 10:00:00.000.
+        assert_eq!(listed("2090-06-30T09:00:00Z", "2090-06-30T10:00:00.0001Z").await, std::slice::from_ref(&at_ten));
+        assert!(listed("2090-06-30T09:00:00Z", "2090-06-30T10:00:00Z").await.is_empty());
+        // `from` is inclusive: a bound just after 10:00:00.000 excludes it.
+        assert!(listed("2090-06-30T10:00:00.0009Z", "2090-06-30T11:00:00Z").await.is_empty());
+        assert!(listed("2090-06-30T10:00:00.0001Z", "2090-06-30T11:00:00Z").await.is_empty());
+        assert_eq!(listed("2090-06-30T10:00:00Z", "2090-06-30T11:00:00Z").await, [at_ten]);
+    }
+
     async fn a_stored_date_that_cannot_be_shown_fails_only_its_row(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let early = event_dated(&app, "Early", "2090-01-01T00:00:00Z").await.id();
