@@ -26,6 +26,12 @@ impl IdempotencyKey {
         }
     }
 
+    /// A request with more than one `Idempotency-Key` header: which one the client meant is
+    /// unknowable, so it is refused (400) rather than one of them used silently.
+    pub fn repeated() -> Rejection {
+        Rejection::invalid("Idempotency-Key must be given once, not in several headers")
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

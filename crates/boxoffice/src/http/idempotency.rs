@@ -57,9 +57,13 @@ pub async fn keep_answers(State(app): State<AppState>, request: Request, next: N
     {
         return next.run(request).await;
     }
-    let Some(header) = request.headers().get(IDEMPOTENCY_KEY) else {
+    let mut headers = request.headers().get_all(IDEMPOTENCY_KEY).iter();
+    let Some(header) = headers.next() else {
         return next.run(request).await;
     };
+    if headers.next().is_some() {
+        return ApiError::from(IdempotencyKey::repeated()).into_response();
+    }
     let key = match IdempotencyKey::parse(header.as_bytes()) {
         Ok(key) => key,
         Err(refusal) => return ApiError::from(refusal).into_response(),
@@ -312,7 +316,8 @@ pub fn describe(operation: &mut Operation, path: &str) {
     super::openapi::add_answer(
         operation,
         StatusCode::BAD_REQUEST,
-        "`Idempotency-Key must be 1 to 255 visible ASCII characters`",
+        "`Idempotency-Key must be 1 to 255 visible ASCII characters`; `Idempotency-Key must be \
+         given once, not in several headers`",
     );
     if path == "/api/locks" {
         super::openapi::add_answer(

@@ -133,9 +133,20 @@ backend_tests! {
             post(&app, "/api/events", bad, event_body("Bad")).await.assert_error(
                 400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
         }
-        // On POST /api/locks the body's key rules (rule 2); a header must equal it.
+        // More than one header, even with one value twice: refused, nothing runs.
         let user = app.register("Lea").await;
         let lock = json!({"eventId": event, "userId": user, "seats": 1, "idempotencyKey": "body"});
+        for (path, body) in [("/api/events", event_body("Twice")), ("/api/locks", lock.clone())] {
+            for second in ["other", "body"] {
+                let request = app.client.post(app.url(path))
+                    .header("Idempotency-Key", "body").header("Idempotency-Key", second).json(&body);
+                let twice = app.send(request).await;
+                twice.assert_error(400, "Idempotency-Key must be given once, not in several headers");
+                assert_eq!(twice.body["code"], "VALIDATION_FAILED");
+            }
+        }
+        assert_eq!(app.available(&event).await, 10);
+        // On POST /api/locks the body's key rules (rule 2); a header must equal it.
         post(&app, "/api/locks", "header", lock.clone()).await
             .assert_error(400, "Idempotency-Key must equal idempotencyKey");
         let held = post(&app, "/api/locks", "body", lock.clone()).await;
