@@ -49,7 +49,9 @@ impl ObjectId {
         Self(bytes)
     }
 
-    /// Parses 24 hexadecimal characters (either case); anything else is `None`.
+    /// Parses 24 lower-case hexadecimal characters; anything else, upper case included, is
+    /// `None` (CONTRACT.md, Conventions: ids are 24 lowercase hex characters, and any other
+    /// value is simply not found). `import-mongo` lower-cases an `$oid` itself.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.as_bytes();
         if text.len() != 24 {
@@ -67,7 +69,6 @@ fn hex_value(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
         _ => None,
     }
 }
@@ -99,8 +100,15 @@ mod tests {
 
     #[test]
     fn round_trips_through_lowercase_hex() {
-        let id = ObjectId::parse("697A00AF215688d2a9fca5c8").unwrap();
+        let id = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
         assert_eq!(id.to_string(), "697a00af215688d2a9fca5c8");
+    }
+
+    #[test]
+    fn upper_case_is_not_an_id() {
+        for upper in ["697A00AF215688D2A9FCA5C8", "697a00af215688d2a9fca5cF"] {
+            assert_eq!(ObjectId::parse(upper), None, "{upper}");
+        }
     }
 
     #[test]

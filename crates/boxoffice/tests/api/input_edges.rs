@@ -29,6 +29,38 @@ fn assert_validation(reply: &Reply, message: &str) {
 }
 
 backend_tests! {
+    async fn upper_case_ids_are_not_found(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let user = app.register("Ann").await;
+        let event = app.create_event(10).await;
+        let lock = app.lock(&event, &user, 1, "k").await;
+        let up = |id: &str| {
+            assert!(id.bytes().any(|b| b.is_ascii_lowercase()), "{id} has letters");
+            id.to_ascii_uppercase()
+        };
+        // In the path: the resource's 404.
+        for (path, message) in [
+            (format!("/api/users/{}", up(&user)), "User not found"),
+            (format!("/api/events/{}", up(&event)), "Event not found"),
+            (format!("/api/locks/{}", up(&lock)), "Lock not found"),
+        ] {
+            app.get(&path).await.assert_error(404, message);
+        }
+        // In a body: the same.
+        let hold = |event: &str, user: &str| {
+            app.post("/api/locks", json!({"eventId": event, "userId": user, "seats": 1, "idempotencyKey": "u"}))
+        };
+        hold(&up(&event), &user).await.assert_error(404, "Event not found");
+        hold(&event, &up(&user)).await.assert_error(404, "User not found");
+        app.confirm(&up(&lock)).await.assert_error(404, "INVALID_OR_EXPIRED_LOCK");
+        let booking = app.book(&lock).await;
+        app.get(&format!("/api/bookings/{}", up(&booking))).await.assert_error(404, "Booking not found");
+        app.pay(&up(&booking), "success").await.assert_error(404, "Booking not found");
+        assert_eq!(app.booking_status(&booking).await, "PAYMENT_PENDING");
+        assert_eq!(app.available(&event).await, 9, "only the lower-case hold was made");
+        app.stop().await;
+    }
+
     async fn total_seats_is_at_most_a_million(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         for too_many in [json!(1_000_001), json!(i64::MAX)] {

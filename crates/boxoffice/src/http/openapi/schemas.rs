@@ -16,7 +16,7 @@ impl PartialSchema for ObjectId {
             .pattern(Some("^[0-9a-f]{24}$"))
             .description(Some(
                 "24 lowercase hex characters, laid out like a MongoDB ObjectId. A malformed id \
-                 names nothing: the resource's 404.",
+                 (upper-case hex included) names nothing: the resource's 404.",
             ))
             .examples(["65b7a1f2c3d4e5f6a7b8c9d0"])
             .into()
