@@ -27,10 +27,14 @@ pub enum UrlRefusal {
     /// delivery.
     #[error("url must not contain a user name or password")]
     Credentials,
+    /// `http://host:0/`: port 0 names no service (a connection to it goes nowhere, or, on
+    /// some systems, to a port the kernel picks), so it is never a delivery address.
+    #[error("url port must be from 1 to 65535")]
+    PortZero,
 }
 
 /// Parses an endpoint URL: absolute, `http` or `https`, with a host and no user name or
-/// password (userinfo, RFC 3986 section 3.2.1), at most [`MAX_URL_CHARS`]; unless `allow_private` (`WEBHOOK_ALLOW_PRIVATE`), an address literal
+/// password (userinfo, RFC 3986 section 3.2.1), not on port 0, at most [`MAX_URL_CHARS`]; unless `allow_private` (`WEBHOOK_ALLOW_PRIVATE`), an address literal
 /// must be public and the name may not be `localhost` (RFC 6761). Names are resolved and
 /// checked again at each connection.
 pub fn check_url(text: &str, allow_private: bool) -> Result<Url, UrlRefusal> {
@@ -43,6 +47,9 @@ pub fn check_url(text: &str, allow_private: bool) -> Result<Url, UrlRefusal> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(UrlRefusal::Credentials);
+    }
+    if url.port() == Some(0) {
+        return Err(UrlRefusal::PortZero);
     }
     if !allow_private && host_is_private(&url) {
         return Err(UrlRefusal::Private);
@@ -70,12 +77,14 @@ pub fn host_is_private(url: &Url) -> bool {
 /// (0.0.0.0/8), loopback, private (RFC 1918), shared address space / CGNAT (100.64.0.0/10,
 /// also Alibaba Cloud's metadata at 100.100.100.200), link-local (169.254.0.0/16, the
 /// metadata service of AWS, GCP and Azure at 169.254.169.254; fe80::/10), IETF protocol
-/// assignments (192.0.0.0/24, Oracle Cloud's metadata at 192.0.0.192), documentation and
+/// assignments (192.0.0.0/24, Oracle Cloud's metadata at 192.0.0.192), Azure's WireServer
+/// (168.63.129.16, the host's metadata and agent channel, reachable from every VM), documentation and
 /// benchmarking ranges, multicast, reserved (240.0.0.0/4) and broadcast; unique-local
 /// fc00::/7 (AWS's IPv6 metadata at fd00:ec2::254), site-local fec0::/10, discard-only
 /// 100::/64, 2001:db8::/32, Teredo and ORCHID (2001::/23); and IPv6 forms that carry an
-/// IPv4 address (mapped, compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) when the IPv4
-/// address they carry is refused.
+/// IPv4 address (mapped ::ffff:0:0/96, IPv4-translated ::ffff:0:0:0/96 of RFC 2765 and
+/// RFC 6052, compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) when the IPv4 address they
+/// carry is refused.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(ip) => is_public_v4(ip),
@@ -92,6 +101,7 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..=127).contains(&b))
         || ip.is_link_local()
         || (a == 192 && b == 0 && c == 0)
+        || ip == Ipv4Addr::new(168, 63, 129, 16)
         || ip.is_documentation()
         || (a == 198 && (18..=19).contains(&b))
         || ip.is_multicast()
@@ -118,8 +128,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     !refused
 }
 
-/// The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d),
-/// NAT64 (64:ff9b::a.b.c.d) or 6to4 (2002:aabb:ccdd::) address.
+/// The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d), IPv4-translated
+/// (::ffff:0:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) or 6to4
+/// (2002:aabb:ccdd::) address.
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let v4 = |high: u16, low: u16| {
@@ -128,9 +139,10 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         Ipv4Addr::new(a, b, c, d)
     };
     let mapped = s[..5] == [0; 5] && s[5] == 0xffff;
+    let translated = s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0;
     let compatible = s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1);
     let nat64 = s[..6] == [0x0064, 0xff9b, 0, 0, 0, 0];
-    if mapped || compatible || nat64 {
+    if mapped || translated || compatible || nat64 {
         Some(v4(s[6], s[7]))
     } else if s[0] == 0x2002 {
         Some(v4(s[1], s[2]))
@@ -159,6 +171,8 @@ mod tests {
             "2606:4700:4700::1111",
             "2a00:1450:4001:82a::200e",
             "::ffff:93.184.216.34",
+            "::ffff:0:93.184.216.34",
+            "168.63.129.17",
             "64:ff9b::808:808",
             "2002:5db8:d822::1",
         ] {
@@ -205,6 +219,13 @@ mod tests {
             "64:ff9b:1::1",
             "2002:7f00:1::1",
             "2002:a9fe:a9fe::1",
+            // Azure's WireServer, and IPv4-translated forms of refused addresses.
+            "168.63.129.16",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:a9fe:a9fe",
+            "::ffff:0:10.0.0.1",
+            "::ffff:0:168.63.129.16",
+            "::ffff:0:0.0.0.0",
         ] {
             assert!(!is_public(ip(text)), "{text}");
         }
@@ -262,6 +283,8 @@ mod tests {
             "http://0/",
             "http://10.1.2.3/",
             "http://[fd00:ec2::254]/",
+            "http://168.63.129.16/machine?comp=goalstate",
+            "http://[::ffff:0:a9fe:a9fe]/latest/meta-data/",
         ] {
             assert_eq!(check_url(bad, false), Err(UrlRefusal::Private), "{bad}");
             assert!(
@@ -269,6 +292,21 @@ mod tests {
                 "{bad} with WEBHOOK_ALLOW_PRIVATE"
             );
         }
+    }
+
+    #[test]
+    fn port_zero_is_refused_even_where_private_addresses_are_allowed() {
+        for bad in [
+            "http://hooks.example.com:0/",
+            "https://93.184.216.34:0/hook",
+            "http://127.0.0.1:0/",
+            "http://[2606:4700:4700::1111]:00/",
+        ] {
+            assert_eq!(check_url(bad, false), Err(UrlRefusal::PortZero), "{bad}");
+            assert_eq!(check_url(bad, true), Err(UrlRefusal::PortZero), "{bad}");
+        }
+        assert!(check_url("http://hooks.example.com:1/", false).is_ok());
+        assert!(check_url("http://hooks.example.com:65535/", false).is_ok());
     }
 
     #[test]

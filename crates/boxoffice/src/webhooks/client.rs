@@ -197,6 +197,10 @@ impl WebhookClient {
         let port = url
             .port_or_known_default()
             .ok_or(NoAnswer::Refused(UrlRefusal::NotHttp))?;
+        // Checked again here for an endpoint stored before port 0 was refused at creation.
+        if port == 0 {
+            return Err(NoAnswer::Refused(UrlRefusal::PortZero));
+        }
         let addresses = self.addresses(&host, port).await?;
         let tcp = connect(&addresses).await?;
         let request = build_request(url, headers, body)?;
