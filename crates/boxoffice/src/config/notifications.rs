@@ -62,6 +62,10 @@ fn parse_flag(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" | "" => Ok(false),
-        _ => Err("must be true or false".to_owned()),
+        _ => Err(
+            "WEBHOOK_ALLOW_PRIVATE must be true or false (also accepted, in any case: 1, yes, on; \
+             0, no, off)"
+                .to_owned(),
+        ),
     }
 }

@@ -120,7 +120,7 @@ async fn update_event(
         body.text("name")?,
         body.text("description")?,
         body.text("eventDate")?,
-        body.integer("totalSeats"),
+        body.bounded_integer("totalSeats"),
         now,
     )?;
     let id = parse_id(&id, Rejection::EventNotFound)?;
@@ -147,7 +147,7 @@ async fn create_event(
     let now = Timestamp::now();
     let (seating, total_seats, available_seats) = EventSeating::parse(
         body.0.get("seatingChart"),
-        body.integer("totalSeats"),
+        body.bounded_integer("totalSeats"),
         body.integer("availableSeats"),
         body.integer("price"),
         body.text("currency")?,

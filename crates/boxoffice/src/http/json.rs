@@ -99,6 +99,27 @@ impl JsonObject {
         }
     }
 
+    /// An integer field with an upper bound, as [`Self::integer`] except that a positive
+    /// integer beyond 64 bits is given as `i64::MAX`, so that it gets the field's "at most"
+    /// refusal rather than "must be an integer". Past `u64`, the JSON parser keeps only a
+    /// float: a whole one from 2^63 up (`1e20` as well as `100000000000000000000`) counts as
+    /// such an integer; any other float stays the wrong type (`2.0`, `2.5`: CONTRACT.md).
+    pub fn bounded_integer(&self, key: &str) -> Field<i64> {
+        match self.0.get(key) {
+            Some(Value::Number(n)) if n.as_i64().is_none() => {
+                let huge_whole = n
+                    .as_f64()
+                    .is_some_and(|f| f >= 9.223_372_036_854_776e18 && f.fract() == 0.0);
+                if n.is_u64() || (n.is_f64() && huge_whole) {
+                    Field::Given(i64::MAX)
+                } else {
+                    Field::WrongType
+                }
+            }
+            _ => self.integer(key),
+        }
+    }
+
     /// A required, non-empty string; anything else is `None`.
     pub fn required_text(&self, key: &str) -> Result<Option<&str>, ApiError> {
         Ok(match self.text(key)? {

@@ -27,19 +27,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
         if query.contains("%00") {
             return Err(ApiError::BadBody(super::json::NUL_REFUSED));
         }
-        check_encoding(query)?;
+        let repeated = check_encoding(query)?;
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(params)) => Ok(Self(params)),
-            // Every field is an optional string, so only a malformed query string (such as a
-            // parameter given twice) lands here.
-            Err(_) => Err(Rejection::invalid("query string is invalid").into()),
+            // Every field is an optional string, so only a malformed query string lands here:
+            // a parameter the route reads given twice (`limit must be given once`), as the
+            // repeated name is the likely cause (repeats of names the route ignores pass).
+            Err(_) => Err(match repeated {
+                Some(name) => Rejection::invalid(format!("{name} must be given once")),
+                None => Rejection::invalid("query string is invalid"),
+            }
+            .into()),
         }
     }
 }
 
 /// Refuses a query string whose escapes are malformed or do not decode to UTF-8, naming the
 /// first parameter at fault (`query string is invalid` when its name itself is at fault).
-fn check_encoding(query: &str) -> Result<(), Rejection> {
+/// Returns the first name given more than once, if any (decoded).
+fn check_encoding(query: &str) -> Result<Option<String>, Rejection> {
+    let mut seen = std::collections::HashSet::new();
+    let mut repeated = None;
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let Some(name) = decode(name) else {
@@ -50,8 +58,11 @@ fn check_encoding(query: &str) -> Result<(), Rejection> {
                 "{name} must be percent-encoded UTF-8"
             )));
         }
+        if repeated.is_none() && !seen.insert(name.clone()) {
+            repeated = Some(name);
+        }
     }
-    Ok(())
+    Ok(repeated)
 }
 
 /// A name or value of a query string as text (`+` is a space), if it is well encoded.
@@ -88,8 +99,20 @@ mod tests {
             "q=100%25",
             "flag",
         ] {
-            assert_eq!(check_encoding(good), Ok(()), "{good}");
+            assert_eq!(check_encoding(good), Ok(None), "{good}");
         }
+    }
+
+    #[test]
+    fn the_first_repeated_name_is_found() {
+        assert_eq!(
+            check_encoding("limit=1&q=a&limit=2&q=b"),
+            Ok(Some("limit".to_owned()))
+        );
+        assert_eq!(
+            check_encoding("st%61tus=A&status=B"),
+            Ok(Some("status".to_owned()))
+        );
     }
 
     #[test]

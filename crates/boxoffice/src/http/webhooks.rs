@@ -155,7 +155,7 @@ pub struct RedeliverBody {
         (status = 201, description = "The endpoint, with its secret", body = Data<CreatedWebhookView>),
         (status = 400, description = "`url must be an http or https URL`, `url points to a \
             private address`, `url must not contain a user name or password`, `url port must be \
-            from 1 to 65535`, or an unknown type", body = ErrorBody),
+            from 1 to 65535`, `url must be at most 2048 characters`, or an unknown type", body = ErrorBody),
     ))]
 async fn create_webhook(
     State(app): State<AppState>,

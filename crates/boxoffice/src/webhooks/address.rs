@@ -20,6 +20,8 @@ pub const MAX_URL_CHARS: usize = 2048;
 pub enum UrlRefusal {
     #[error("url must be an http or https URL")]
     NotHttp,
+    #[error("url must be at most {MAX_URL_CHARS} characters")]
+    TooLong,
     #[error("url points to a private address")]
     Private,
     /// `https://user:password@host/`: the endpoint's URL is shown in every listing and may be
@@ -39,7 +41,7 @@ pub enum UrlRefusal {
 /// checked again at each connection.
 pub fn check_url(text: &str, allow_private: bool) -> Result<Url, UrlRefusal> {
     if text.chars().count() > MAX_URL_CHARS {
-        return Err(UrlRefusal::NotHttp);
+        return Err(UrlRefusal::TooLong);
     }
     let url = Url::parse(text).map_err(|_| UrlRefusal::NotHttp)?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -247,7 +249,11 @@ mod tests {
             assert_eq!(check_url(bad, false), Err(UrlRefusal::NotHttp), "{bad}");
         }
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
-        assert_eq!(check_url(&long, false), Err(UrlRefusal::NotHttp));
+        assert_eq!(check_url(&long, false), Err(UrlRefusal::TooLong));
+        assert_eq!(
+            UrlRefusal::TooLong.to_string(),
+            "url must be at most 2048 characters"
+        );
         let ok = check_url("https://hooks.example.com:8443/boxoffice?x=1", false).unwrap();
         assert_eq!(ok.as_str(), "https://hooks.example.com:8443/boxoffice?x=1");
         assert!(check_url("HTTP://Example.COM", false).is_ok());

@@ -63,9 +63,22 @@ backend_tests! {
 
     async fn total_seats_is_at_most_a_million(backend: Backend) {
         let app = TestApp::spawn(backend).await;
-        for too_many in [json!(1_000_001), json!(i64::MAX)] {
+        for too_many in [json!(1_000_001), json!(i64::MAX), json!(i64::MAX as u64 + 1), json!(u64::MAX)] {
             let reply = create(&app, "2099-01-01T00:00:00Z", too_many).await;
             assert_validation(&reply, "totalSeats must be at most 1000000");
+        }
+        // Beyond 64 bits, in the body's own text; and what is not a positive integer.
+        let raw = |total: &str| {
+            let body = format!(r#"{{"name":"Edge","eventDate":"2099-01-01T00:00:00Z","totalSeats":{total}}}"#);
+            app.send(app.client.post(app.url("/api/events")).header("content-type", "application/json").body(body))
+        };
+        for (total, message) in [
+            ("100000000000000000000", "totalSeats must be at most 1000000"),
+            ("-9223372036854775809", "totalSeats must be an integer ≥ 1"),
+            ("2.0", "totalSeats must be an integer ≥ 1"),
+            ("1e3", "totalSeats must be an integer ≥ 1"),
+        ] {
+            assert_validation(&raw(total).await, message);
         }
         assert_eq!(events_stored(&app).await, "0");
 
@@ -77,8 +90,10 @@ backend_tests! {
         // PATCH keeps the same bound, and a refused change changes nothing.
         let small = app.create_event(10).await;
         let path = format!("/api/events/{small}");
-        let reply = app.patch(&path, json!({"totalSeats": 1_000_001})).await;
-        assert_validation(&reply, "totalSeats must be at most 1000000");
+        for too_many in [json!(1_000_001), json!(u64::MAX)] {
+            let reply = app.patch(&path, json!({"totalSeats": too_many})).await;
+            assert_validation(&reply, "totalSeats must be at most 1000000");
+        }
         let shown = app.get(&path).await;
         assert_eq!(shown.data()["totalSeats"], 10);
         assert_eq!(shown.data()["availableSeats"], 10);

@@ -177,9 +177,13 @@ backend_tests! {
             .assert_error(400, "to must be a valid date");
         app.get("/api/events?limit=5&limit=6")
             .await
-            .assert_error(400, "query string is invalid");
-        // Unknown parameters are ignored, like unknown body fields.
+            .assert_error(400, "limit must be given once");
+        app.get("/api/events?q=a&limit=5&%71=b")
+            .await
+            .assert_error(400, "q must be given once");
+        // Unknown parameters are ignored, like unknown body fields, repeated or not.
         assert_eq!(ids(&app.get("/api/events?page=2").await).len(), 1);
+        assert_eq!(ids(&app.get("/api/events?page=2&page=3").await).len(), 1);
         app.stop().await;
     }
 

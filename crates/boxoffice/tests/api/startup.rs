@@ -100,6 +100,14 @@ fn other_bad_security_settings_are_refused_by_name() {
         &["CORS_ALLOWED_ORIGINS"],
     );
     assert_refused(&[("TRUSTED_PROXIES", "proxy")], &["TRUSTED_PROXIES"]);
+    // A misspelt flag is refused with what is accepted.
+    assert_refused(
+        &[("WEBHOOK_ALLOW_PRIVATE", "flase")],
+        &[
+            "WEBHOOK_ALLOW_PRIVATE",
+            "must be true or false (also accepted, in any case: 1, yes, on; 0, no, off)",
+        ],
+    );
 }
 
 #[test]

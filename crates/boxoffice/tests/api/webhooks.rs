@@ -268,6 +268,15 @@ backend_tests! {
                 .await
                 .assert_error(400, "url must be an http or https URL");
         }
+        let long = format!("https://93.184.216.34/{}", "a".repeat(2048));
+        app.post("/api/webhooks", json!({"url": long}))
+            .await
+            .assert_error(400, "url must be at most 2048 characters");
+        for url in ["https://93.184.216.34:0/hook", "http://example.com:0/"] {
+            app.post("/api/webhooks", json!({"url": url}))
+                .await
+                .assert_error(400, "url port must be from 1 to 65535");
+        }
         // Credentials in the URL would be shown in every listing: refused, allowed private
         // addresses or not (the signing secret is the authentication).
         for url in ["https://user:pw@93.184.216.34/hook", "https://token@example.com/hook"] {
