@@ -78,15 +78,19 @@ pub async fn run_pruner(
         }
         let retention_millis = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
         let before = Timestamp::now().plus_millis(-retention_millis);
+        let mut after = 0;
         loop {
-            match store.prune_notifications(before).await {
-                Ok(deleted) if deleted > 0 => {
-                    tracing::info!(deleted, "pruned old notifications");
-                    if *stop.borrow() {
-                        return;
+            match store.prune_notifications(before, after).await {
+                Ok(step) => {
+                    if step.deleted > 0 {
+                        tracing::info!(deleted = step.deleted, "pruned old notifications");
+                    }
+                    match step.next {
+                        Some(next) if !*stop.borrow() => after = next,
+                        Some(_) => return,
+                        None => break,
                     }
                 }
-                Ok(_) => break,
                 Err(error) => {
                     tracing::warn!(error = format!("{error:#}"), "pruning notifications failed");
                     break;

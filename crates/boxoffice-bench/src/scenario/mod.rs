@@ -66,10 +66,11 @@ impl Scenario {
         }
     }
 
-    /// Seats per event when --seats is not given.
+    /// Seats per event when --seats is not given. Hot-lock's is the server's largest event
+    /// (`totalSeats must be at most 1000000`): it is never sold out in a run.
     pub fn default_seats(self) -> i64 {
         match self {
-            Self::HotLock => 1_000_000_000,
+            Self::HotLock => 1_000_000,
             Self::FlashSale | Self::Health | Self::Read => 1000,
             Self::BestAvailable => 5000,
             Self::Flow | Self::Mixed => 1_000_000,

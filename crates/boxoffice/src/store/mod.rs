@@ -24,7 +24,8 @@ use crate::domain::{
 
 pub use error::StoreError;
 pub use notifications::{
-    DeliveryOutcome, DeliveryResult, DueDelivery, EndpointSecrets, Notifications, StoredEndpoint,
+    DeliveryOutcome, DeliveryResult, DueDelivery, EndpointSecrets, Notifications, PruneStep,
+    StoredEndpoint,
 };
 pub use sql::{Dialect, LOCK_BATCH_MAX, PoolSettings, SEQUENCE_BATCH, SqlStore, UnitOfWork};
 

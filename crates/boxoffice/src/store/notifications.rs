@@ -61,6 +61,16 @@ pub struct DeliveryResult {
     pub at: Timestamp,
 }
 
+/// One step of pruning old notifications ([`Notifications::prune_notifications`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneStep {
+    /// How many notifications this step deleted.
+    pub deleted: u64,
+    /// Where the next step starts (an opaque insertion-order cursor), or `None` when the walk
+    /// reached notifications created at or after the cutoff, or the newest one.
+    pub next: Option<i64>,
+}
+
 #[async_trait]
 pub trait Notifications: Send + Sync + 'static {
     // The feed and its sequencer (`sql/notifications/feed.rs`, `sequencer.rs`).
@@ -72,9 +82,10 @@ pub trait Notifications: Send + Sync + 'static {
     /// Numbers a batch of committed notifications in commit order and queues their deliveries;
     /// how many (0 when another instance's sequencer has the turn).
     async fn sequence_pending(&self, now: Timestamp) -> StoreResult<u64>;
-    /// Deletes a batch of notifications created before `before` that no endpoint waits for,
-    /// with their deliveries and attempts; how many.
-    async fn prune_notifications(&self, before: Timestamp) -> StoreResult<u64>;
+    /// Looks at the next batch of notifications in insertion order after `after` (a
+    /// [`PruneStep::next`], or 0 to start from the oldest) and deletes those created before
+    /// `before` that no endpoint waits for, with their deliveries and attempts.
+    async fn prune_notifications(&self, before: Timestamp, after: i64) -> StoreResult<PruneStep>;
 
     // Endpoints (`sql/notifications/endpoints.rs`).
 

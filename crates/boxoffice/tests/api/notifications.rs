@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::harness::TestApp;
+use crate::harness::{Backend, TestApp};
 use crate::seating::{create_seated, hold_named, theatre_chart};
 
 /// Every numbered notification after `after`, following `nextAfter` page by page.
@@ -274,5 +274,58 @@ backend_tests! {
             let reply = app.get_as(&admin, &format!("/api/notifications?{query}")).await;
             reply.assert_error(400, message);
         }
+    }
+
+    async fn pruning_walks_insertion_order_and_deletes_only_rows_before_the_cutoff(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let event = app.create_event(10).await;
+        let user = app.register("pruned").await;
+        app.lock(&event, &user, 1, "prune-1").await;
+        let recent = feed_of(&app, 2).await;
+        assert_eq!(types(&recent), ["event.created", "lock.created"]);
+
+        // 1,200 notifications after those, in insertion order, whose created_at is out of
+        // order the way clocks of several instances can make it: most are far older than the
+        // retention (30 days), every tenth (i % 10 == 5) is in the future. They span three
+        // pruning batches of 500, so the walk has to go on from batch to batch.
+        let (id, now) = match backend {
+            Backend::Sqlite => ("printf('%024d', i)", "CAST(strftime('%s', 'now') AS INTEGER) * 1000"),
+            Backend::Postgres => ("lpad(i::text, 24, '0')", "CAST(extract(epoch FROM now()) AS BIGINT) * 1000"),
+        };
+        app.sql(&format!(
+            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1200) \
+             INSERT INTO notifications (id, type, ordering_key, data, created_at) \
+             SELECT {id}, 'lock.created', {id}, '{{}}', \
+                    CASE WHEN i % 10 = 5 THEN {now} + 86400000 ELSE 1000 + i END FROM c"
+        ))
+        .await;
+        let numbered = feed_of(&app, 1202).await;
+        assert_eq!(numbered.len(), 1202, "the sequencer numbers the inserted rows");
+        assert_gap_free(&numbered);
+        let database_url = app.database_url.clone();
+        let dir = app.stop().await;
+
+        // The pruner runs when a server starts.
+        let app = TestApp::spawn_on(backend, database_url, |_| {}).await;
+        let count = || app.sql_text("SELECT CAST(COUNT(*) AS TEXT) FROM notifications");
+        let started = Instant::now();
+        while count().await != "122" && started.elapsed() < Duration::from_secs(30) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let left = feed_after(&app, 0).await;
+        let ids: Vec<&str> = left.iter().map(|n| n["id"].as_str().unwrap()).collect();
+        let mut expected: Vec<String> = recent.iter().map(|n| n["id"].as_str().unwrap().to_owned()).collect();
+        expected.extend((1..=1200).filter(|i| i % 10 == 5).map(|i| format!("{i:024}")));
+        assert_eq!(ids, expected, "exactly the rows created before the cutoff are pruned");
+        let sequences: Vec<i64> = left.iter().map(|n| n["sequence"].as_i64().unwrap()).collect();
+        let kept: Vec<i64> = [1, 2].into_iter().chain((1..=1200).filter(|i| i % 10 == 5).map(|i| i + 2)).collect();
+        assert_eq!(sequences, kept, "the rows left keep their numbers");
+        let filtered = app
+            .get_query("/api/notifications", &[("after", "0"), ("type", "event.created")])
+            .await;
+        assert_eq!(filtered.status, 200, "{}", filtered.body);
+        assert_eq!(types(filtered.body["data"].as_array().unwrap()), ["event.created"]);
+        drop(dir);
+        app.stop().await;
     }
 }

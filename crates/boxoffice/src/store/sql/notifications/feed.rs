@@ -8,7 +8,7 @@ use crate::domain::notification::{
     FeedQuery, NewNotification, Notification, NotificationType, OrderingKey,
 };
 use crate::store::sql::SqlStore;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{PruneStep, StoreError, StoreResult};
 
 #[derive(FromRow)]
 pub(super) struct NotificationRow {
@@ -41,7 +41,7 @@ impl TryFrom<NotificationRow> for Notification {
     }
 }
 
-/// How many notifications one pruning transaction deletes at most.
+/// How many notifications one pruning transaction looks at (and deletes at most).
 pub const PRUNE_BATCH: i64 = 500;
 
 impl SqlStore {
@@ -68,27 +68,55 @@ impl SqlStore {
         rows.into_iter().map(Notification::try_from).collect()
     }
 
-    /// Deletes up to [`PRUNE_BATCH`] notifications created before `before` that no endpoint
-    /// is still waiting for (delivered or dead for every endpoint not deleted), with their
-    /// deliveries and
-    /// attempts: the only rows boxoffice ever deletes (`NOTIFICATION_RETENTION_DAYS`). How
-    /// many it deleted.
-    pub(super) async fn prune_batch(&self, before: Timestamp) -> StoreResult<u64> {
+    /// Looks at the next [`PRUNE_BATCH`] notifications by `position` after `after` and deletes
+    /// those created before `before` that are numbered and that no endpoint is still waiting
+    /// for (delivered or dead for every endpoint not deleted), with their deliveries and
+    /// attempts: the only rows boxoffice ever deletes (`NOTIFICATION_RETENTION_DAYS`).
+    ///
+    /// The walk is by `position` (the primary key) rather than by `created_at`, so that no
+    /// index on `created_at` costs every notification's insert (migration 0011). `created_at`
+    /// grows with `position` only up to the clock skew between instances (each takes its own
+    /// clock just before its COMMIT), which is harmless here: a row is deleted only if its own
+    /// `created_at` is before the cutoff, so nothing is ever pruned early; the walk stops after
+    /// the first batch whose last row was created at or after the cutoff, so an older row
+    /// written a little later by an instance whose clock is behind is left for the next
+    /// pruning (minutes later, when the cutoff has moved past its neighbours), kept a little
+    /// longer than the retention, never shorter.
+    pub(super) async fn prune_batch(
+        &self,
+        before: Timestamp,
+        after: i64,
+    ) -> StoreResult<PruneStep> {
         let mut tx = self.writer.begin_with(self.dialect.begin_write()).await?;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT n.id FROM notifications n WHERE n.created_at < $1 AND n.sequence IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
-                             JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-                             WHERE d.notification_id = n.id AND d.status = 'pending' \
-                               AND e.deleted_at IS NULL) \
-             ORDER BY n.position LIMIT $2",
+        let window: Vec<(i64, String, i64, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT n.position, n.id, n.created_at, n.sequence, \
+                    (SELECT COUNT(*) FROM webhook_deliveries d \
+                     JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+                     WHERE d.notification_id = n.id AND d.status = 'pending' \
+                       AND e.deleted_at IS NULL) AS waiting \
+             FROM notifications n WHERE n.position > $1 ORDER BY n.position LIMIT $2",
         )
-        .bind(before.millis())
+        .bind(after)
         .bind(PRUNE_BATCH)
         .fetch_all(&mut *tx)
         .await?;
+        let Some(&(last, _, last_created_at, ..)) = window.last() else {
+            return Ok(PruneStep {
+                deleted: 0,
+                next: None,
+            });
+        };
+        let full = i64::try_from(window.len()) == Ok(PRUNE_BATCH);
+        let next = (full && last_created_at < before.millis()).then_some(last);
+        let ids: Vec<String> = window
+            .into_iter()
+            .filter(|(_, _, created_at, sequence, waiting)| {
+                *created_at < before.millis() && sequence.is_some() && *waiting == 0
+            })
+            .map(|(_, id, ..)| id)
+            .collect();
         if ids.is_empty() {
-            return Ok(0);
+            return Ok(PruneStep { deleted: 0, next });
         }
         let params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let list = params.join(", ");
@@ -107,6 +135,6 @@ impl SqlStore {
         }
         let deleted = delete.execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
-        Ok(deleted)
+        Ok(PruneStep { deleted, next })
     }
 }

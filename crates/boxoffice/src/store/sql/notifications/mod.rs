@@ -16,7 +16,9 @@ use crate::domain::notification::{
     AttemptRecord, AttemptStatus, FeedQuery, NewWebhook, Notification, Webhook,
 };
 use crate::domain::{ObjectId, Timestamp};
-use crate::store::{DeliveryResult, DueDelivery, Notifications, StoreResult, StoredEndpoint};
+use crate::store::{
+    DeliveryResult, DueDelivery, Notifications, PruneStep, StoreResult, StoredEndpoint,
+};
 
 #[async_trait]
 impl Notifications for SqlStore {
@@ -29,8 +31,8 @@ impl Notifications for SqlStore {
     async fn sequence_pending(&self, now: Timestamp) -> StoreResult<u64> {
         self.sequence_batch(now).await
     }
-    async fn prune_notifications(&self, before: Timestamp) -> StoreResult<u64> {
-        self.prune_batch(before).await
+    async fn prune_notifications(&self, before: Timestamp, after: i64) -> StoreResult<PruneStep> {
+        self.prune_batch(before, after).await
     }
     async fn create_webhook(
         &self,
