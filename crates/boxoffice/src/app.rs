@@ -157,6 +157,10 @@ impl Application {
             stopped.clone(),
         ));
         let upkeep = tokio::spawn(metrics_upkeep(stopped.clone()));
+        let checkpoints = {
+            let (store, stopped) = (self.store.clone(), stopped.clone());
+            tokio::spawn(async move { store.run_wal_checkpoints(stopped).await })
+        };
         // Notifications: numbering, pruning and delivery run on every instance.
         let notifications: Arc<dyn Notifications> = self.store.clone();
         let deliverable = Arc::new(tokio::sync::Notify::new());
@@ -200,7 +204,7 @@ impl Application {
             tracing::error!(%error, "the sweeper task failed");
         }
         let _ = upkeep.await;
-        for task in [sequencer, pruner, deliveries] {
+        for task in [sequencer, pruner, deliveries, checkpoints] {
             let _ = task.await;
         }
         self.store.close().await;

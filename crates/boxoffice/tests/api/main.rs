@@ -49,5 +49,6 @@ mod sessions;
 mod startup;
 mod time_rules;
 mod validation;
+mod wal_checkpoints;
 mod webhook_writes;
 mod webhooks;

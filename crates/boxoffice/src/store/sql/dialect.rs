@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor as _};
+use sqlx::{AnyPool, AssertSqlSafe, Executor as _};
 
 use crate::store::failover;
 
@@ -153,6 +153,14 @@ fn sqlite_pool(max_connections: u32, settings: &PoolSettings, read_only: bool) -
                 if read_only {
                     conn.execute(sqlx::raw_sql("PRAGMA query_only = ON;"))
                         .await?;
+                } else {
+                    // The writer checkpoints only as a backstop; a background task does it
+                    // (checkpoint.rs says why).
+                    let backstop = format!(
+                        "PRAGMA wal_autocheckpoint = {};",
+                        super::checkpoint::WRITER_BACKSTOP_PAGES
+                    );
+                    conn.execute(sqlx::raw_sql(AssertSqlSafe(backstop))).await?;
                 }
                 Ok(())
             })

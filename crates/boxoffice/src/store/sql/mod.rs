@@ -13,6 +13,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 mod batch_sql;
 mod bookings;
+mod checkpoint;
 mod dialect;
 mod dispatch;
 mod events;
