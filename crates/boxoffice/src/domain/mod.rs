@@ -1,6 +1,7 @@
 //! Pure booking rules: no I/O, no HTTP, no SQL.
 
 mod booking;
+mod choice;
 mod confirmation;
 mod cursor;
 mod event;
@@ -23,6 +24,7 @@ mod timestamp;
 mod user;
 
 pub use booking::{Booking, BookingStatus, Cancellation};
+pub use choice::{Allowed, optional_choice};
 pub use confirmation::{Confirmation, Reconfirmation};
 pub use cursor::{Cursor, CursorKey};
 pub use event::{Event, EventChanges, Field, MAX_TOTAL_SEATS, NewEvent};
