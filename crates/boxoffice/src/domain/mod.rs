@@ -10,6 +10,7 @@ mod fixtures;
 mod folding;
 mod id;
 mod idempotency;
+mod integer;
 mod inventory;
 mod lifetimes;
 mod listing;
@@ -33,6 +34,7 @@ pub use id::ObjectId;
 pub use idempotency::{
     IdempotencyKey, KEPT_FOR_MILLIS, KeptAnswer, KeyClaim, Repeat, StoredKey, request_fingerprint,
 };
+pub use integer::{Integer, above_64_bits};
 pub use inventory::{Inventory, SeatRows, SeatUse};
 pub use lifetimes::Lifetimes;
 pub use listing::{BookingQuery, DeliveryQuery, EventQuery, Page, parse_limit};
