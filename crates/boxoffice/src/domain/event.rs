@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::seating::SeatingChart;
-use super::{ObjectId, Price, Rejection, Timestamp, parse_date};
+use super::{Integer, ObjectId, Price, Rejection, Timestamp, parse_date};
 
 #[derive(Clone, Debug)]
 pub struct Event {
@@ -56,15 +56,15 @@ impl NewEvent {
         name: Field<&str>,
         description: Field<&str>,
         event_date: Field<&str>,
-        total_seats: Field<i64>,
-        available_seats: Field<i64>,
+        total_seats: Field<Integer>,
+        available_seats: Field<Integer>,
         now: Timestamp,
     ) -> Result<Self, Rejection> {
         let name = parse_name(name)?;
         let description = parse_description(description)?;
         let event_date = parse_event_date(event_date, now)?;
         let total_seats = parse_total_seats(total_seats)?;
-        let available_seats = match available_seats {
+        let available_seats = match available_seats.map(Integer::saturating) {
             Field::Missing => total_seats,
             Field::Given(n) if n >= 0 && n <= total_seats => n,
             Field::Given(n) if n > total_seats => {
@@ -127,7 +127,7 @@ impl EventChanges {
         name: Field<&str>,
         description: Field<&str>,
         event_date: Field<&str>,
-        total_seats: Field<i64>,
+        total_seats: Field<Integer>,
         now: Timestamp,
     ) -> Result<Self, Rejection> {
         Ok(Self {
@@ -193,9 +193,9 @@ fn parse_event_date(date: Field<&str>, now: Timestamp) -> Result<Timestamp, Reje
 }
 
 /// `totalSeats`: an integer from 1 (`totalSeats must be an integer ≥ 1`, the seed's message)
-/// to [`MAX_TOTAL_SEATS`] (`totalSeats must be at most 1000000`).
-fn parse_total_seats(total: Field<i64>) -> Result<i64, Rejection> {
-    match total {
+/// to [`MAX_TOTAL_SEATS`] (`totalSeats must be at most 1000000`), however far beyond.
+fn parse_total_seats(total: Field<Integer>) -> Result<i64, Rejection> {
+    match total.map(Integer::saturating) {
         Field::Given(n) if n > MAX_TOTAL_SEATS => Err(total_seats_too_many()),
         Field::Given(n) if n >= 1 => Ok(n),
         _ => Err(Rejection::invalid("totalSeats must be an integer ≥ 1")),
@@ -230,6 +230,13 @@ mod tests {
     use super::*;
 
     fn parse(total: Field<i64>, available: Field<i64>) -> Result<NewEvent, Rejection> {
+        parse_integers(total.map(Integer::from), available.map(Integer::from))
+    }
+
+    fn parse_integers(
+        total: Field<Integer>,
+        available: Field<Integer>,
+    ) -> Result<NewEvent, Rejection> {
         let now = Timestamp::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
         NewEvent::parse(
             Field::Given("Summit"),
@@ -292,5 +299,43 @@ mod tests {
             msg(parse(Field::Given(10), Field::WrongType)),
             "availableSeats must be an integer ≥ 0"
         );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_get_the_range_refusals() {
+        let msg = |total, available| {
+            parse_integers(Field::Given(total), available)
+                .unwrap_err()
+                .to_string()
+        };
+        let ten = Integer::Within(10);
+        assert_eq!(
+            msg(Integer::Above, Field::Missing),
+            "totalSeats must be at most 1000000"
+        );
+        assert_eq!(
+            msg(Integer::Below, Field::Missing),
+            "totalSeats must be an integer ≥ 1"
+        );
+        assert_eq!(
+            msg(ten, Field::Given(Integer::Above)),
+            "availableSeats must be ≤ totalSeats"
+        );
+        assert_eq!(
+            msg(ten, Field::Given(Integer::Below)),
+            "availableSeats must be an integer ≥ 0"
+        );
+        let changes = |total| {
+            let now = Timestamp::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+            let missing = || Field::Missing;
+            EventChanges::parse(missing(), missing(), missing(), Field::Given(total), now)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            changes(Integer::Above),
+            "totalSeats must be at most 1000000"
+        );
+        assert_eq!(changes(Integer::Below), "totalSeats must be an integer ≥ 1");
     }
 }

@@ -4,8 +4,8 @@
 
 use super::notification::AttemptStatus;
 use super::{
-    BookingStatus, Cursor, CursorKey, ObjectId, Rejection, Timestamp, caseless_key,
-    parse_date_bound_up,
+    Allowed, BookingStatus, Cursor, CursorKey, ObjectId, Rejection, Timestamp, caseless_key,
+    optional_choice, parse_date_bound_up,
 };
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
@@ -139,14 +139,13 @@ impl BookingQuery {
         cursor: Option<&str>,
         cursors: &CursorKey,
     ) -> Result<Self, Rejection> {
-        let status = status
-            .map(|text| {
-                BookingStatus::parse(text).ok_or_else(|| {
-                    let names: Vec<_> = BookingStatus::ALL.iter().map(|s| s.as_str()).collect();
-                    Rejection::invalid(format!("status must be one of {}", names.join(", ")))
-                })
-            })
-            .transpose()?;
+        let status = optional_choice(
+            "status",
+            status,
+            BookingStatus::ALL,
+            BookingStatus::as_str,
+            Allowed::OneOf,
+        )?;
         let scope = format!(
             "bookings\nuser={user}\nstatus={}",
             status.map(BookingStatus::as_str).unwrap_or_default()
@@ -182,12 +181,13 @@ impl DeliveryQuery {
         cursor: Option<&str>,
         cursors: &CursorKey,
     ) -> Result<Self, Rejection> {
-        let status = status
-            .map(|text| {
-                AttemptStatus::parse(text)
-                    .ok_or_else(|| Rejection::invalid("status must be delivered, failed or dead"))
-            })
-            .transpose()?;
+        let status = optional_choice(
+            "status",
+            status,
+            AttemptStatus::ALL,
+            AttemptStatus::as_str,
+            Allowed::Alternatives,
+        )?;
         let limit = parse_limit(limit)?;
         let scope = format!(
             "deliveries\nendpoint={endpoint}\nstatus={}",
@@ -291,6 +291,19 @@ mod tests {
         // The attempt's id alone, as earlier versions took it, is refused too.
         let bare = attempt.to_string();
         assert!(DeliveryQuery::parse(endpoint, Some("failed"), None, Some(&bare), &KEY).is_err());
+    }
+
+    #[test]
+    fn delivery_statuses_are_checked() {
+        let endpoint = ObjectId::parse("697a00af215688d2a9fca5c8").unwrap();
+        let query = DeliveryQuery::parse(endpoint, Some("dead"), None, None, &KEY).unwrap();
+        assert_eq!(query.status, Some(AttemptStatus::Dead));
+        assert_eq!(
+            DeliveryQuery::parse(endpoint, Some("DEAD"), None, None, &KEY)
+                .unwrap_err()
+                .to_string(),
+            "status must be delivered, failed or dead"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use super::seating::{HoldDetails, SeatSelection};
-use super::{ObjectId, Rejection, Timestamp, status_enum};
+use super::{Integer, ObjectId, Rejection, Timestamp, status_enum};
 
 status_enum!(LockStatus { Active => "ACTIVE", Expired => "EXPIRED", Consumed => "CONSUMED" });
 
@@ -56,8 +56,10 @@ pub struct LockExtension {
 }
 
 impl LockExtension {
-    pub fn check_seconds(seconds: Option<i64>) -> Result<i64, Rejection> {
-        match seconds {
+    /// `seconds`: an integer from 1 to 3600, else 400 `seconds must be an integer between 1
+    /// and 3600` (CONTRACT.md, hold extension), an integer beyond 64 bits included.
+    pub fn check_seconds(seconds: Option<Integer>) -> Result<i64, Rejection> {
+        match seconds.map(Integer::saturating) {
             Some(n) if (1..=MAX_EXTENSION_SECONDS).contains(&n) => Ok(n),
             _ => Err(Rejection::invalid(
                 "seconds must be an integer between 1 and 3600",
@@ -83,8 +85,10 @@ pub struct LockRequest {
 }
 
 impl LockRequest {
-    pub fn check_seats(seats: Option<i64>) -> Result<i64, Rejection> {
-        match seats {
+    /// `seats`: an integer from 1 to 100, else 400 `seats must be an integer between 1 and
+    /// 100` (CONTRACT.md, `POST /api/locks`), an integer beyond 64 bits included.
+    pub fn check_seats(seats: Option<Integer>) -> Result<i64, Rejection> {
+        match seats.map(Integer::saturating) {
             Some(n) if (1..=MAX_SEATS_PER_LOCK).contains(&n) => Ok(n),
             _ => Err(Rejection::invalid(
                 "seats must be an integer between 1 and 100",
@@ -127,5 +131,42 @@ impl LockRequest {
         earlier.event_id == self.event_id
             && earlier.seats == self.seats
             && earlier.details.seat_request == self.selection.canonical()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seats_and_seconds_are_bounded_however_far_beyond() {
+        assert_eq!(LockRequest::check_seats(Some(100.into())), Ok(100));
+        assert_eq!(LockExtension::check_seconds(Some(3600.into())), Ok(3600));
+        for out in [
+            Some(0.into()),
+            Some(101.into()),
+            Some(Integer::Above),
+            Some(Integer::Below),
+            None,
+        ] {
+            assert_eq!(
+                LockRequest::check_seats(out).unwrap_err().to_string(),
+                "seats must be an integer between 1 and 100",
+                "{out:?}"
+            );
+        }
+        for out in [
+            Some(0.into()),
+            Some(3601.into()),
+            Some(Integer::Above),
+            Some(Integer::Below),
+            None,
+        ] {
+            assert_eq!(
+                LockExtension::check_seconds(out).unwrap_err().to_string(),
+                "seconds must be an integer between 1 and 3600",
+                "{out:?}"
+            );
+        }
     }
 }

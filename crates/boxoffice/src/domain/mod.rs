@@ -1,6 +1,7 @@
 //! Pure booking rules: no I/O, no HTTP, no SQL.
 
 mod booking;
+mod choice;
 mod confirmation;
 mod cursor;
 mod event;
@@ -9,6 +10,7 @@ mod fixtures;
 mod folding;
 mod id;
 mod idempotency;
+mod integer;
 mod inventory;
 mod lifetimes;
 mod listing;
@@ -23,6 +25,7 @@ mod timestamp;
 mod user;
 
 pub use booking::{Booking, BookingStatus, Cancellation};
+pub use choice::{Allowed, optional_choice};
 pub use confirmation::{Confirmation, Reconfirmation};
 pub use cursor::{Cursor, CursorKey};
 pub use event::{Event, EventChanges, Field, MAX_TOTAL_SEATS, NewEvent};
@@ -31,6 +34,7 @@ pub use id::ObjectId;
 pub use idempotency::{
     IdempotencyKey, KEPT_FOR_MILLIS, KeptAnswer, KeyClaim, Repeat, StoredKey, request_fingerprint,
 };
+pub use integer::{Integer, above_64_bits};
 pub use inventory::{Inventory, SeatRows, SeatUse};
 pub use lifetimes::Lifetimes;
 pub use listing::{BookingQuery, DeliveryQuery, EventQuery, Page, parse_limit};

@@ -120,7 +120,7 @@ async fn update_event(
         body.text("name")?,
         body.text("description")?,
         body.text("eventDate")?,
-        body.bounded_integer("totalSeats"),
+        body.integer("totalSeats"),
         now,
     )?;
     let id = parse_id(&id, Rejection::EventNotFound)?;
@@ -137,7 +137,8 @@ async fn update_event(
             `eventDate must be in the future`, `totalSeats must be an integer ≥ 1`, \
             `availableSeats must be ≤ totalSeats`, `availableSeats must be an integer ≥ 0`, \
             `seatingChart: …` naming the chart's first fault, `totalSeats must equal the seats \
-            of the seating chart`, `price and currency must be given together`",
+            of the seating chart`, `price and currency must be given together`, `price must be \
+            at most 9223372036854775807`",
             body = ErrorBody),
     ))]
 async fn create_event(
@@ -147,7 +148,7 @@ async fn create_event(
     let now = Timestamp::now();
     let (seating, total_seats, available_seats) = EventSeating::parse(
         body.0.get("seatingChart"),
-        body.bounded_integer("totalSeats"),
+        body.integer("totalSeats"),
         body.integer("availableSeats"),
         body.integer("price"),
         body.text("currency")?,

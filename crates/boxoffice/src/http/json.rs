@@ -8,7 +8,7 @@ use axum::http::header::CONTENT_TYPE;
 use serde_json::{Map, Value};
 
 use super::ApiError;
-use crate::domain::Field;
+use crate::domain::{Field, Integer};
 
 /// The body of a POST, which must be a JSON object sent as `application/json`.
 /// Unknown fields are ignored, whatever they hold, and never trusted: only the fields a handler
@@ -90,33 +90,15 @@ impl JsonObject {
         })
     }
 
-    /// An integer field: a JSON number without fraction or exponent that fits in 64 bits.
-    pub fn integer(&self, key: &str) -> Field<i64> {
+    /// An integer field, of any size ([`Integer::from_json`]): one beyond 64 bits is
+    /// [`Integer::Above`] or [`Integer::Below`], which the field's rule refuses with its range
+    /// message. `null` counts as missing; a fraction (`2.5`, `2.0`), a string or any other
+    /// value is the wrong type (CONTRACT.md, Conventions).
+    pub fn integer(&self, key: &str) -> Field<Integer> {
         match self.0.get(key) {
             None | Some(Value::Null) => Field::Missing,
-            Some(Value::Number(n)) => n.as_i64().map_or(Field::WrongType, Field::Given),
+            Some(Value::Number(n)) => Integer::from_json(n).map_or(Field::WrongType, Field::Given),
             Some(_) => Field::WrongType,
-        }
-    }
-
-    /// An integer field with an upper bound, as [`Self::integer`] except that a positive
-    /// integer beyond 64 bits is given as `i64::MAX`, so that it gets the field's "at most"
-    /// refusal rather than "must be an integer". Past `u64`, the JSON parser keeps only a
-    /// float: a whole one from 2^63 up (`1e20` as well as `100000000000000000000`) counts as
-    /// such an integer; any other float stays the wrong type (`2.0`, `2.5`: CONTRACT.md).
-    pub fn bounded_integer(&self, key: &str) -> Field<i64> {
-        match self.0.get(key) {
-            Some(Value::Number(n)) if n.as_i64().is_none() => {
-                let huge_whole = n
-                    .as_f64()
-                    .is_some_and(|f| f >= 9.223_372_036_854_776e18 && f.fract() == 0.0);
-                if n.is_u64() || (n.is_f64() && huge_whole) {
-                    Field::Given(i64::MAX)
-                } else {
-                    Field::WrongType
-                }
-            }
-            _ => self.integer(key),
         }
     }
 

@@ -17,7 +17,7 @@ use super::seat_views::{SeatChangeView, SeatsView};
 use super::views::{Data, bodies, data};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
 use crate::domain::seating::{SeatStatus, parse_seat_labels};
-use crate::domain::{ObjectId, Rejection, Timestamp};
+use crate::domain::{Allowed, ObjectId, Rejection, Timestamp, optional_choice};
 use crate::seatmap::{self, SeatMapError};
 use crate::store::EventSeats;
 
@@ -75,12 +75,13 @@ async fn seats(
     let id = parse_id(&id, Rejection::EventNotFound)?;
     let EventSeats { event, statuses } = bounded_read(&app, seated_event(&app, id)).await?;
     let chart = event.seating.as_deref().ok_or(Rejection::NoSeatingChart)?;
-    let status = match params.status.as_deref() {
-        None => None,
-        Some(text) => Some(SeatStatus::parse(text).ok_or_else(|| {
-            Rejection::invalid("status must be one of FREE, HELD, PENDING_PAYMENT, SOLD, BLOCKED")
-        })?),
-    };
+    let status = optional_choice(
+        "status",
+        params.status.as_deref(),
+        SeatStatus::ALL,
+        SeatStatus::as_str,
+        Allowed::OneOf,
+    )?;
     let section = match params.section.as_deref() {
         None => None,
         Some(key) => Some(

@@ -15,7 +15,7 @@ use super::views::{Data, List, data, list};
 use super::{
     Access, ApiError, AppState, JsonObject, OptionalJsonObject, PathId, QueryParams, parse_id,
 };
-use crate::domain::notification::{AttemptRecord, NewWebhook, Webhook};
+use crate::domain::notification::{AttemptRecord, NewWebhook, Webhook, parse_after};
 use crate::domain::{DeliveryQuery, Field, ObjectId, Page, Rejection, Timestamp};
 use crate::webhooks::{UrlRefusal, WebhookSecret, check_url};
 
@@ -331,7 +331,8 @@ async fn deliveries(
     request_body = Option<RedeliverBody>,
     responses(
         (status = 202, description = "How many were queued again", body = Data<Queued>),
-        (status = 400, description = "`after must be an integer ≥ 0`", body = ErrorBody),
+        (status = 400, description = "`after must be an integer ≥ 0`, `after must be at most \
+            9223372036854775807`", body = ErrorBody),
         (status = 404, description = "`Webhook not found`", body = ErrorBody),
     ))]
 async fn redeliver(
@@ -339,11 +340,7 @@ async fn redeliver(
     PathId(id): PathId,
     OptionalJsonObject(body): OptionalJsonObject,
 ) -> Result<impl IntoResponse, ApiError> {
-    let after = match body.integer("after") {
-        Field::Missing => 0,
-        Field::Given(n) if n >= 0 => n,
-        _ => return Err(Rejection::invalid("after must be an integer ≥ 0").into()),
-    };
+    let after = parse_after(body.integer("after"))?;
     let id = parse_id(&id, Rejection::WebhookNotFound)?;
     let queued = app
         .notifications

@@ -9,6 +9,7 @@ mod receiver;
 mod authentication;
 mod authorization;
 mod batching;
+mod big_integers;
 mod cancellation;
 mod commit_outcome;
 mod concurrency;

@@ -1,6 +1,7 @@
 //! The feed's query: `GET /api/notifications?after&limit&type`.
 
 use super::{NotificationType, Rejection};
+use crate::domain::{Field, Integer, above_64_bits};
 
 pub const DEFAULT_FEED_LIMIT: i64 = 100;
 pub const MAX_FEED_LIMIT: i64 = 1000;
@@ -16,22 +17,19 @@ pub struct FeedQuery {
 }
 
 impl FeedQuery {
-    /// `after`: digits (default 0); `limit`: digits, 1 to 1000 (default 100); `type`: one
-    /// type or several, comma-separated. Anything else is a 400 that names the parameter.
+    /// `after`: digits (default 0, [`parse_after`]); `limit`: digits, 1 to 1000 (default 100);
+    /// `type`: one type or several, comma-separated. Anything else is a 400 that names the
+    /// parameter.
     pub fn parse(
         after: Option<&str>,
         limit: Option<&str>,
         types: Option<&str>,
     ) -> Result<Self, Rejection> {
-        let after = match after {
-            None => 0,
-            Some(text) => {
-                digits(text).ok_or_else(|| Rejection::invalid("after must be an integer ≥ 0"))?
-            }
-        };
+        let after = parse_after(after.map_or(Field::Missing, query_integer))?;
         let limit = match limit {
             None => DEFAULT_FEED_LIMIT,
-            Some(text) => digits(text)
+            Some(text) => Integer::from_digits(text)
+                .map(Integer::saturating)
                 .filter(|n| (1..=MAX_FEED_LIMIT).contains(n))
                 .ok_or_else(|| Rejection::invalid("limit must be an integer between 1 and 1000"))?,
         };
@@ -48,12 +46,22 @@ impl FeedQuery {
     }
 }
 
-/// Only ASCII digits, as the listings' `limit` (no sign, no spaces, no `1e3`).
-fn digits(text: &str) -> Option<i64> {
-    if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// A query parameter's integer: only ASCII digits, as the listings' `limit` (no sign, no
+/// spaces, no `1e3`), as many as given.
+fn query_integer(text: &str) -> Field<Integer> {
+    Integer::from_digits(text).map_or(Field::WrongType, Field::Given)
+}
+
+/// `after`, of the feed and of `POST /api/webhooks/:id/redeliver`: a sequence, 0 when absent.
+/// Errors: 400 `after must be an integer ≥ 0`, or `after must be at most
+/// 9223372036854775807` for an integer beyond 64 bits (no sequence reaches it).
+pub fn parse_after(after: Field<Integer>) -> Result<i64, Rejection> {
+    match after {
+        Field::Missing => Ok(0),
+        Field::Given(Integer::Within(n)) if n >= 0 => Ok(n),
+        Field::Given(Integer::Above) => Err(above_64_bits("after")),
+        _ => Err(Rejection::invalid("after must be an integer ≥ 0")),
     }
-    text.parse().ok()
 }
 
 #[cfg(test)]
@@ -85,22 +93,28 @@ mod tests {
                 NotificationType::LockCreated
             ]
         );
-        for bad in [
-            "",
-            "-1",
-            "+1",
-            "1.0",
-            "1e3",
-            " 1",
-            "x",
-            "9999999999999999999999",
-        ] {
-            assert!(
-                FeedQuery::parse(Some(bad), None, None).is_err(),
+        for bad in ["", "-1", "+1", "1.0", "1e3", " 1", "x"] {
+            assert_eq!(
+                FeedQuery::parse(Some(bad), None, None)
+                    .unwrap_err()
+                    .to_string(),
+                "after must be an integer ≥ 0",
                 "after {bad:?}"
             );
         }
-        for bad in ["0", "1001", "", "-5", "ten"] {
+        // Every sequence 64 bits can hold; beyond, the range refusal.
+        let most = FeedQuery::parse(Some("9223372036854775807"), None, None).unwrap();
+        assert_eq!(most.after, i64::MAX);
+        for beyond in ["9223372036854775808", "9999999999999999999999"] {
+            assert_eq!(
+                FeedQuery::parse(Some(beyond), None, None)
+                    .unwrap_err()
+                    .to_string(),
+                "after must be at most 9223372036854775807",
+                "after {beyond:?}"
+            );
+        }
+        for bad in ["0", "1001", "", "-5", "ten", "99999999999999999999999"] {
             assert!(
                 FeedQuery::parse(None, Some(bad), None).is_err(),
                 "limit {bad:?}"

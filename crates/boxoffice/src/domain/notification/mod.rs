@@ -14,7 +14,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use super::{Booking, Event, ObjectId, Rejection, SeatLock, Timestamp, status_enum};
 
-pub use feed::{DEFAULT_FEED_LIMIT, FeedQuery, MAX_FEED_LIMIT};
+pub use feed::{DEFAULT_FEED_LIMIT, FeedQuery, MAX_FEED_LIMIT, parse_after};
 pub use retry::{RetryDecision, RetrySchedule};
 pub use webhook::{
     AttemptRecord, AttemptStatus, DeliveryCounts, DeliveryStatus, MAX_DESCRIPTION_CHARS,

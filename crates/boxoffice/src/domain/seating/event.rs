@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::chart::SeatingChart;
-use crate::domain::{Field, Price, Rejection};
+use crate::domain::{Field, Integer, Price, Rejection};
 
 /// How an event's seats are sold: a chart (seated) or a count, with an optional price.
 #[derive(Clone, Debug, Default)]
@@ -26,11 +26,11 @@ impl EventSeating {
     /// seating chart`.
     pub fn parse(
         chart: Option<&Value>,
-        total_seats: Field<i64>,
-        available_seats: Field<i64>,
-        price: Field<i64>,
+        total_seats: Field<Integer>,
+        available_seats: Field<Integer>,
+        price: Field<Integer>,
         currency: Field<&str>,
-    ) -> Result<(Self, Field<i64>, Field<i64>), Rejection> {
+    ) -> Result<(Self, Field<Integer>, Field<Integer>), Rejection> {
         let Some(chart) = chart.filter(|v| !v.is_null()) else {
             let price = Price::parse(price, currency)?;
             return Ok((Self { chart: None, price }, total_seats, available_seats));
@@ -41,9 +41,10 @@ impl EventSeating {
                 "price and currency of a seated event come from its seating chart",
             ));
         }
-        let seats = chart.seat_count() as i64;
-        let agrees =
-            |field: &Field<i64>| matches!(field, Field::Missing) || *field == Field::Given(seats);
+        let seats = Integer::Within(chart.seat_count() as i64);
+        let agrees = |field: &Field<Integer>| {
+            matches!(field, Field::Missing) || *field == Field::Given(seats)
+        };
         if !agrees(&total_seats) {
             return Err(Rejection::invalid(
                 "totalSeats must equal the seats of the seating chart",
@@ -84,7 +85,8 @@ mod tests {
             Field::Missing,
         )
         .unwrap();
-        assert_eq!((total, available), (Field::Given(10), Field::Given(10)));
+        let ten = Field::Given(Integer::Within(10));
+        assert_eq!((total, available), (ten.clone(), ten));
         assert_eq!(seating.chart.unwrap().seat_count(), 10);
         let message = |total, available, price| {
             EventSeating::parse(Some(&chart), total, available, price, Field::Missing)
@@ -92,15 +94,19 @@ mod tests {
                 .to_string()
         };
         assert_eq!(
-            message(Field::Given(11), Field::Missing, Field::Missing),
+            message(Field::Given(11.into()), Field::Missing, Field::Missing),
             "totalSeats must equal the seats of the seating chart"
         );
         assert_eq!(
-            message(Field::Given(10), Field::Given(9), Field::Missing),
+            message(
+                Field::Given(10.into()),
+                Field::Given(9.into()),
+                Field::Missing
+            ),
             "availableSeats must equal the seats of the seating chart"
         );
         assert_eq!(
-            message(Field::Missing, Field::Missing, Field::Given(5)),
+            message(Field::Missing, Field::Missing, Field::Given(5.into())),
             "price and currency of a seated event come from its seating chart"
         );
     }
@@ -109,13 +115,13 @@ mod tests {
     fn general_admission_may_carry_a_price() {
         let (seating, total, _) = EventSeating::parse(
             None,
-            Field::Given(5),
+            Field::Given(5.into()),
             Field::Missing,
-            Field::Given(2500),
+            Field::Given(2500.into()),
             Field::Given("EUR"),
         )
         .unwrap();
-        assert_eq!(total, Field::Given(5));
+        assert_eq!(total, Field::Given(5.into()));
         assert!(seating.chart.is_none());
         assert_eq!(seating.price.unwrap().amount, 2500);
     }

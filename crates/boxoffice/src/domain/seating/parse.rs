@@ -11,7 +11,7 @@ use super::chart::{
     Section,
 };
 use super::keys::{check_key, fault};
-use crate::domain::Rejection;
+use crate::domain::{Integer, Rejection, above_64_bits};
 
 impl SeatingChart {
     /// Reads a chart as `POST /api/events` gives it in `seatingChart`. Unknown fields are
@@ -61,10 +61,14 @@ fn parse_categories(value: Option<&Value>) -> Result<Vec<Category>, Rejection> {
         }
         let name = parse_name(object.get("name"), &key, &what)?;
         let price = match object.get("price") {
-            Some(Value::Number(n)) => n.as_i64().filter(|p| *p >= 0),
+            Some(Value::Number(n)) => Integer::from_json(n),
             _ => None,
-        }
-        .ok_or_else(|| fault(format!("{what} price must be an integer ≥ 0")))?;
+        };
+        let price = match price {
+            Some(Integer::Within(price)) if price >= 0 => price,
+            Some(Integer::Above) => return Err(fault(above_64_bits(&format!("{what} price")))),
+            _ => return Err(fault(format!("{what} price must be an integer ≥ 0"))),
+        };
         let currency = match object.get("currency") {
             Some(Value::String(c)) if crate::domain::is_currency(c) => c.clone(),
             _ => {

@@ -92,6 +92,14 @@ fn each_fault_is_named() {
             "seatingChart: category front price must be an integer ≥ 0",
         ),
         (
+            Box::new(|v| v["categories"][0]["price"] = json!(1e30)),
+            "seatingChart: category front price must be at most 9223372036854775807",
+        ),
+        (
+            Box::new(|v| v["categories"][0]["price"] = json!(-1e30)),
+            "seatingChart: category front price must be an integer ≥ 0",
+        ),
+        (
             Box::new(|v| v["categories"][1]["currency"] = json!("eur")),
             "seatingChart: category back currency must be three capital letters",
         ),
