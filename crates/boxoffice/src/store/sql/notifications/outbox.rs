@@ -10,6 +10,7 @@ use crate::domain::Timestamp;
 use crate::domain::notification::{NewNotification, NotificationType, ShowResource};
 use crate::domain::{Booking, Event, SeatLock};
 use crate::store::StoreResult;
+use crate::store::sql::seat_counts::category_seat_counts_in;
 use crate::store::sql::{SqlStore, Tx};
 
 /// How many notifications one INSERT writes at most (5 parameters each, well inside both
@@ -57,6 +58,9 @@ impl SqlStore {
         self.show.get().map(|show| show.as_ref())
     }
 
+    /// The event as GET shows it right after the change: a seated event's categories count
+    /// their seats here, in `tx`, after the change's own writes (CONTRACT.md: `data` is "the
+    /// resource as GET shows it").
     pub(in crate::store::sql) async fn notify_event(
         &self,
         tx: &mut Tx,
@@ -64,10 +68,18 @@ impl SqlStore {
         event: &Event,
         now: Timestamp,
     ) -> StoreResult<()> {
-        match self.shown() {
-            Some(show) => record(tx, &[NewNotification::of_event(show, kind, event, now)]).await,
-            None => Ok(()),
-        }
+        let Some(show) = self.shown() else {
+            return Ok(());
+        };
+        let seat_counts = if event.seating.is_some() {
+            category_seat_counts_in(tx, std::slice::from_ref(event))
+                .await?
+                .remove(&event.id)
+        } else {
+            None
+        };
+        let made = NewNotification::of_event(show, kind, event, seat_counts.as_deref(), now);
+        record(tx, &[made]).await
     }
 
     /// One notification per lock, in one statement.
