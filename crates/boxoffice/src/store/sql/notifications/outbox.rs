@@ -8,6 +8,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::domain::Timestamp;
 use crate::domain::notification::{NewNotification, NotificationType, ShowResource};
+use crate::domain::seating::SeatCounts;
 use crate::domain::{Booking, Event, SeatLock};
 use crate::store::StoreResult;
 use crate::store::sql::seat_counts::category_seat_counts_in;
@@ -58,25 +59,29 @@ impl SqlStore {
         self.show.get().map(|show| show.as_ref())
     }
 
-    /// The event as GET shows it right after the change: a seated event's categories count
-    /// their seats here, in `tx`, after the change's own writes (CONTRACT.md: `data` is "the
-    /// resource as GET shows it").
+    /// The event as GET shows it right after the change (CONTRACT.md: `data` is "the resource
+    /// as GET shows it"), a seated event with its categories' seats: `seat_counts` when the
+    /// change knows them from what it wrote or read in `tx` (per category, in the chart's
+    /// order), else counted here, in `tx`, after the change's own writes.
     pub(in crate::store::sql) async fn notify_event(
         &self,
         tx: &mut Tx,
         kind: NotificationType,
         event: &Event,
+        seat_counts: Option<Vec<SeatCounts>>,
         now: Timestamp,
     ) -> StoreResult<()> {
         let Some(show) = self.shown() else {
             return Ok(());
         };
-        let seat_counts = if event.seating.is_some() {
-            category_seat_counts_in(tx, std::slice::from_ref(event))
-                .await?
-                .remove(&event.id)
-        } else {
-            None
+        let seat_counts = match seat_counts {
+            Some(known) => Some(known),
+            None if event.seating.is_some() => {
+                category_seat_counts_in(tx, std::slice::from_ref(event))
+                    .await?
+                    .remove(&event.id)
+            }
+            None => None,
         };
         let made = NewNotification::of_event(show, kind, event, seat_counts.as_deref(), now);
         record(tx, &[made]).await
