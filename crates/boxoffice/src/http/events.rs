@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use super::error::ErrorBody;
 use super::views::{Data, EventView, InventoryView, List, bodies, data};
 use super::{Access, ApiError, AppState, JsonObject, PathId, QueryParams, parse_id};
-use crate::domain::seating::{EventSeating, SeatCounts, SeatStatus};
+use crate::domain::seating::{EventSeating, SeatCounts};
 use crate::domain::{Event, EventChanges, EventQuery, NewEvent, Rejection, Timestamp};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -164,10 +164,7 @@ async fn create_event(
     .with_seating(seating);
     let event = app.store.create_event(event, now).await?;
     // A new event's seats are all FREE.
-    let counts = event
-        .seating
-        .as_deref()
-        .map(|chart| SeatCounts::by_category(chart, &vec![SeatStatus::Free; chart.seat_count()]));
+    let counts = event.seating.as_deref().map(SeatCounts::all_free);
     let view = EventView::with_counts(event, counts.as_deref());
     Ok((StatusCode::CREATED, data(view)))
 }

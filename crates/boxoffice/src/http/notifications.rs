@@ -13,6 +13,7 @@ use super::error::ErrorBody;
 use super::views::{BookingView, EventView, LockView};
 use super::{Access, ApiError, AppState, QueryParams};
 use crate::domain::notification::{FeedQuery, Notification, ShowResource};
+use crate::domain::seating::SeatCounts;
 use crate::domain::{Booking, Event, SeatLock};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -101,8 +102,8 @@ fn shown(view: impl Serialize) -> Value {
 }
 
 impl ShowResource for NotificationViews {
-    fn event(&self, event: &Event) -> Value {
-        shown(EventView::from(event.clone()))
+    fn event(&self, event: &Event, seat_counts: Option<&[SeatCounts]>) -> Value {
+        shown(EventView::with_counts(event.clone(), seat_counts))
     }
     fn lock(&self, lock: &SeatLock) -> Value {
         shown(LockView::from(lock.clone()))

@@ -37,8 +37,13 @@ pub struct DueDelivery {
     pub url: String,
     pub secrets: EndpointSecrets,
     pub notification: Notification,
-    /// Attempts made before this one.
+    /// Attempts made before this one, ever (this one is number `attempts + 1` in the
+    /// attempts history; a redeliver does not restart the numbering).
     pub attempts: i64,
+    /// Attempts made before this one since the delivery was last queued (by the sequencer,
+    /// or again by a redeliver): the backoff's step (CONTRACT.md, "Delivery"; a redeliver
+    /// starts the schedule afresh).
+    pub attempts_since_queued: i64,
     /// When the delivery was queued (or queued again): its retry window starts there.
     pub queued_at: Timestamp,
 }

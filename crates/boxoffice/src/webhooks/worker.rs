@@ -143,7 +143,8 @@ impl DeliveryWorker {
                 (DeliveryOutcome::Delivered, attempt.http_status(), None)
             }
             _ => {
-                let failures = u32::try_from(due.attempts + 1).unwrap_or(u32::MAX);
+                // Failures since the delivery was (re)queued: a redeliver starts afresh.
+                let failures = u32::try_from(due.attempts_since_queued + 1).unwrap_or(u32::MAX);
                 let outcome =
                     match self
                         .schedule

@@ -240,20 +240,62 @@ backend_tests! {
 
         let feed = feed_of(&app, 3).await;
         assert_eq!(types(&feed), ["event.created", "event.updated", "event.updated"]);
-        // The event view after the change (the notification leaves out GET's per-category
-        // counts, as PATCH's `event.updated` does: those are counted by the view, not stored).
-        let without_categories = |reply: &crate::harness::Reply| {
-            let mut data = reply.body["data"].clone();
-            data.as_object_mut().unwrap().remove("categories");
-            data
-        };
-        assert_eq!(feed[1]["data"], without_categories(&after_block));
+        // The event as GET showed it right after each change, categories and all.
+        assert_eq!(feed[1]["data"], after_block.body["data"]);
         assert_eq!(feed[1]["data"]["withheldSeats"], 2);
-        assert_eq!(feed[2]["data"], without_categories(&after_unblock));
+        assert_eq!(feed[1]["data"]["categories"][0]["availableSeats"], 22);
+        assert_eq!(feed[2]["data"], after_unblock.body["data"]);
         assert_eq!(feed[2]["data"]["withheldSeats"], 0);
+        assert_eq!(feed[2]["data"]["categories"][0]["availableSeats"], 24);
         assert_gap_free(&feed);
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(feed_after(&app, 0).await.len(), 3, "the refusals make none");
+    }
+
+    async fn a_seated_events_notifications_show_what_get_shows_after_each_change(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let user = app.register("Ann").await;
+        let created = create_seated(&app, theatre_chart()).await;
+        let event = created.id();
+        let path = format!("/api/events/{event}");
+        let after_create = app.get(&path).await;
+        // A hold takes two front seats first, so that the counts below are not the chart's.
+        let held = hold_named(&app, &event, &user, &["stalls-A-7", "stalls-A-8"], "k1").await;
+        assert_eq!(held.status, 201, "{}", held.body);
+        let patched = app.patch(&path, json!({"name": "Hamlet (matinee)"})).await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        let after_patch = app.get(&path).await;
+        let blocked = app
+            .post(&format!("{path}/seats/block"), json!({"seatLabels": ["stalls-A-1", "stalls-B-4"]}))
+            .await;
+        assert_eq!(blocked.status, 200, "{}", blocked.body);
+        let after_block = app.get(&path).await;
+
+        let feed = feed_of(&app, 4).await;
+        assert_eq!(types(&feed), ["event.created", "lock.created", "event.updated", "event.updated"]);
+        assert_gap_free(&feed);
+        // Whole objects: every field GET shows, with its value, categories included.
+        assert_eq!(feed[0]["data"], after_create.body["data"]);
+        assert_eq!(feed[0]["data"], created.body["data"]);
+        assert_eq!(feed[2]["data"], after_patch.body["data"]);
+        assert_eq!(feed[2]["data"], patched.body["data"]);
+        assert_eq!(feed[3]["data"], after_block.body["data"]);
+        // Each counted as the change left the seats: all FREE, then the hold's two taken,
+        // then two more blocked (one front, one back).
+        let free = |n: &Value| -> Vec<(String, i64)> {
+            n["data"]["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["key"].as_str().unwrap().to_owned(), c["availableSeats"].as_i64().unwrap()))
+                .collect()
+        };
+        let counts = |pairs: [(&str, i64); 2]| pairs.map(|(k, n)| (k.to_owned(), n)).to_vec();
+        assert_eq!(free(&feed[0]), counts([("front", 24), ("back", 5)]));
+        assert_eq!(free(&feed[2]), counts([("front", 22), ("back", 5)]));
+        assert_eq!(free(&feed[3]), counts([("front", 21), ("back", 4)]));
+        assert_eq!(feed[3]["data"]["availableSeats"], 25);
+        assert_eq!(feed[3]["data"]["withheldSeats"], 2);
     }
 
     async fn the_feed_checks_its_parameters_and_is_for_admins(backend: Backend) {

@@ -23,6 +23,8 @@ pub struct Received {
     pub signature: String,
     pub body: Bytes,
     pub json: Value,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 pub struct Receiver {
@@ -61,7 +63,9 @@ impl Receiver {
                         .unwrap_or_default()
                         .to_owned()
                 };
+                let at = Instant::now();
                 seen.lock().unwrap().push(Received {
+                    at,
                     id: header("webhook-id"),
                     timestamp: header("webhook-timestamp").parse().unwrap_or(0),
                     signature: header("webhook-signature"),

@@ -54,6 +54,52 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
         .sum()
 }
 
+/// An endpoint's attempts history, newest first: `(attempt, status, httpStatus)` and the
+/// notification ids, once it holds `count` attempts (waiting at most 40 s for them).
+async fn attempts_history(
+    app: &TestApp,
+    hook: &str,
+    count: usize,
+) -> (Vec<(i64, String, Option<i64>)>, Vec<String>) {
+    let started = std::time::Instant::now();
+    loop {
+        let reply = app.get(&format!("/api/webhooks/{hook}/deliveries")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let attempts = reply.body["data"].as_array().unwrap().clone();
+        if attempts.len() >= count || started.elapsed() > Duration::from_secs(40) {
+            let summary = attempts
+                .iter()
+                .map(|a| {
+                    (
+                        a["attempt"].as_i64().unwrap(),
+                        a["status"].as_str().unwrap().to_owned(),
+                        a["httpStatus"].as_i64(),
+                    )
+                })
+                .collect();
+            let ids = attempts
+                .iter()
+                .map(|a| a["notificationId"].as_str().unwrap().to_owned())
+                .collect();
+            return (summary, ids);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits (at most 40 s) until the endpoint counts `status` (`pending`, `delivered`, `dead`)
+/// at `n`; returns the endpoint as listed.
+async fn endpoint_when(app: &TestApp, hook: &str, status: &str, n: i64) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let listed = app.get(&format!("/api/webhooks/{hook}")).await.body["data"].clone();
+        if listed[status] == n || started.elapsed() > Duration::from_secs(40) {
+            return listed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 backend_tests! {
     async fn deliveries_are_signed_and_both_secrets_sign_during_a_rotation(backend: Backend) {
         let app = TestApp::spawn(backend).await;
@@ -220,6 +266,59 @@ backend_tests! {
         assert_eq!(got[1].id, got[0].id);
         let none_left = app.post(&format!("/api/webhooks/{hook}/redeliver"), json!({"after": 0})).await;
         assert_eq!(none_left.data()["queued"], 0);
+    }
+
+    async fn a_redelivered_notification_starts_the_backoff_afresh(backend: Backend) {
+        // An 18 s retry window: a first failure (even 12 s late under load) is retried at the
+        // first step, 4 to 6 s later; the second failure's step (24 to 36 s) falls past the
+        // window, so each round is exactly two attempts, then dead. Before the fix, the
+        // attempt after a redeliver was counted as the third failure (2 min): dead at once.
+        let app = TestApp::spawn_with(backend, |config| {
+            config.notifications.webhook_retry_hours = 0.005;
+        })
+        .await;
+        let receiver = Receiver::start().await;
+        receiver.answer(500);
+        let (hook, _) = create_webhook(&app, &receiver.url(), json!(["event.created"])).await;
+        app.create_event(10).await;
+        let dead = endpoint_when(&app, &hook, "dead", 1).await;
+        assert_eq!((dead["dead"].as_i64(), dead["pending"].as_i64()), (Some(1), Some(0)), "{dead}");
+        let (history, _) = attempts_history(&app, &hook, 2).await;
+        let row = |n: i64, status: &str| (n, status.to_owned(), Some(500));
+        assert_eq!(history, [row(2, "dead"), row(1, "failed")]);
+        assert_eq!(receiver.received().len(), 2);
+
+        let queued = app.post(&format!("/api/webhooks/{hook}/redeliver"), json!({})).await;
+        assert_eq!(queued.status, 202, "{}", queued.body);
+        assert_eq!(queued.data()["queued"], 1);
+        // Sent again at once, it fails, and is retried at the first step of the schedule.
+        let got = receiver.wait_for(Duration::from_secs(40), |seen| seen.len() >= 4).await;
+        assert_eq!(got.len(), 4, "the failure after a redeliver is retried");
+        let gap = got[3].at - got[2].at;
+        assert!(
+            gap >= Duration::from_millis(3500) && gap <= Duration::from_secs(20),
+            "the retry after a redeliver waits the first step (about 5 s), not {gap:?}"
+        );
+        // The full schedule again: a second failure, then dead, as in the first round.
+        let dead = endpoint_when(&app, &hook, "dead", 1).await;
+        let (history, ids) = attempts_history(&app, &hook, 4).await;
+        assert_eq!(
+            history,
+            [row(4, "dead"), row(3, "failed"), row(2, "dead"), row(1, "failed")],
+            "every earlier attempt is kept, and the numbering goes on: {dead}"
+        );
+        assert!(ids.iter().all(|id| *id == got[0].id), "{ids:?}");
+        assert!(got.iter().all(|r| r.id == got[0].id));
+
+        // A third round that the receiver accepts: attempt 5 delivers.
+        receiver.answer(200);
+        let queued = app.post(&format!("/api/webhooks/{hook}/redeliver"), json!({})).await;
+        assert_eq!(queued.data()["queued"], 1);
+        let delivered = endpoint_when(&app, &hook, "delivered", 1).await;
+        assert_eq!((delivered["delivered"].as_i64(), delivered["dead"].as_i64()), (Some(1), Some(0)), "{delivered}");
+        let (history, _) = attempts_history(&app, &hook, 5).await;
+        assert_eq!(history[0], (5, "delivered".to_owned(), Some(200)));
+        assert_eq!(history.len(), 5);
     }
 
     async fn a_deleted_endpoint_receives_nothing_more(backend: Backend) {

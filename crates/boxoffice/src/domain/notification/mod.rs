@@ -12,6 +12,7 @@ mod webhook;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+use super::seating::SeatCounts;
 use super::{Booking, Event, ObjectId, Rejection, SeatLock, Timestamp, status_enum};
 
 pub use feed::{DEFAULT_FEED_LIMIT, FeedQuery, MAX_FEED_LIMIT, parse_after};
@@ -154,19 +155,25 @@ impl NewNotification {
 /// layer owns those shapes and implements this; the store calls it inside the change's
 /// transaction, so that what is recorded is exactly what changed.
 pub trait ShowResource: Send + Sync + 'static {
-    fn event(&self, event: &Event) -> serde_json::Value;
+    /// `seat_counts`: a seated event's seats by status, per price category in the chart's
+    /// order, as counted in the change's transaction (GET shows each category's FREE seats,
+    /// CONTRACT.md "Reserved seating"); `None` for a general-admission event.
+    fn event(&self, event: &Event, seat_counts: Option<&[SeatCounts]>) -> serde_json::Value;
     fn lock(&self, lock: &SeatLock) -> serde_json::Value;
     fn booking(&self, booking: &Booking) -> serde_json::Value;
 }
 
 impl NewNotification {
+    /// `seat_counts`: as [`ShowResource::event`] takes them.
     pub fn of_event(
         show: &dyn ShowResource,
         kind: NotificationType,
         event: &Event,
+        seat_counts: Option<&[SeatCounts]>,
         now: Timestamp,
     ) -> Self {
-        Self::new(kind, OrderingKey::of_event(event), now, show.event(event))
+        let data = show.event(event, seat_counts);
+        Self::new(kind, OrderingKey::of_event(event), now, data)
     }
 
     pub fn of_lock(

@@ -56,9 +56,9 @@ impl RetrySchedule {
         BACKOFF.get(index).copied().unwrap_or(LAST_DELAY)
     }
 
-    /// Decides after the `failed_attempts`-th failure (1 for the first), at `now`, of a
-    /// delivery queued at `queued_at` (its notification's commit, or the redeliver that queued
-    /// it again). `jitter_sample` is uniform in `[0, 1)` (the caller draws it; tests pick it):
+    /// Decides after the `failed_attempts`-th failure (1 for the first) since a delivery was
+    /// queued at `queued_at` (its notification's commit, or the redeliver that queued it
+    /// again: a redeliver starts the schedule afresh, so its next failure counts as the first). `jitter_sample` is uniform in `[0, 1)` (the caller draws it; tests pick it):
     /// the delay is scaled by `0.8 + 0.4 × jitter_sample`. No attempt is scheduled after the
     /// retry window: when the next one would fall beyond it, the delivery is dead now.
     pub fn after_failure(

@@ -55,6 +55,11 @@ impl SeatCounts {
         counts
     }
 
+    /// The seats of each category of a chart whose seats are all FREE (a new seated event's).
+    pub fn all_free(chart: &SeatingChart) -> Vec<Self> {
+        Self::by_category(chart, &vec![SeatStatus::Free; chart.seat_count()])
+    }
+
     pub const fn get(&self, status: SeatStatus) -> i64 {
         match status {
             SeatStatus::Free => self.free,

@@ -267,3 +267,17 @@ fn seats_are_counted_by_category_over_runs_of_rows() {
     };
     assert_eq!(counts, [c, d]);
 }
+
+#[test]
+fn a_new_charts_seats_are_all_free_in_every_category() {
+    let (chart, _) = hall_in(&[
+        ("S", "c", &[("A", "..x"), ("B", "b.")]),
+        ("T", "d", &[("A", "x.|.")]),
+        ("U", "c", &[("A", "w")]),
+    ]);
+    let free = |n| SeatCounts {
+        free: n,
+        ..SeatCounts::default()
+    };
+    assert_eq!(SeatCounts::all_free(&chart), [free(6), free(3)]);
+}

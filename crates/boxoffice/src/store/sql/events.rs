@@ -6,6 +6,7 @@ use sqlx::{Any, Executor};
 use super::rows::event_columns;
 use super::{Decision, SqlStore, Tx};
 use crate::domain::notification::NotificationType;
+use crate::domain::seating::SeatCounts;
 use crate::domain::{Event, EventChanges, NewEvent, ObjectId, Rejection, Timestamp, caseless_key};
 use crate::store::{StoreError, StoreResult};
 
@@ -71,8 +72,16 @@ impl SqlStore {
             if let Some(chart) = &event.seating {
                 super::seats::insert_seat_rows(&mut tx, event.id, chart).await?;
             }
-            self.notify_event(&mut tx, NotificationType::EventCreated, &event, now)
-                .await?;
+            // A new seated event's seats are all FREE: no need to count them.
+            let seat_counts = event.seating.as_deref().map(SeatCounts::all_free);
+            self.notify_event(
+                &mut tx,
+                NotificationType::EventCreated,
+                &event,
+                seat_counts,
+                now,
+            )
+            .await?;
             Ok::<Decision<Event>, StoreError>(Ok(event.clone()))
         })
     }
@@ -123,7 +132,7 @@ impl SqlStore {
         .await?;
         match updated {
             Some(event) => {
-                self.notify_event(tx, NotificationType::EventUpdated, &event, now)
+                self.notify_event(tx, NotificationType::EventUpdated, &event, None, now)
                     .await?;
                 Ok(Ok(event))
             }

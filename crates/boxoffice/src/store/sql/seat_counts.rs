@@ -8,11 +8,15 @@
 //! every event asked about: the runs are a `VALUES` list joined to `seats` on the primary key
 //! `(event_id, seat_index)` of migration 0006 (an index range per run), grouped by event,
 //! category and status. It answers at most 5 × categories rows per event, whatever its seats.
+//!
+//! The same count runs inside a change's transaction for the `event.created` and
+//! `event.updated` notifications of a seated event (`notifications/outbox.rs`), so that their
+//! `data` shows the categories as GET does right after the change.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use sqlx::{AnyPool, AssertSqlSafe};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe};
 
 use crate::domain::seating::{SeatCounts, SeatStatus, SeatingChart};
 use crate::domain::{Event, ObjectId};
@@ -24,10 +28,22 @@ use crate::store::{StoreError, StoreResult};
 const RUNS_PER_STATEMENT: usize = 1000;
 
 /// For each seated event among `events`, its categories' seats by status, in the chart's order
-/// of categories; general-admission events are left out (and cost nothing: no statement runs
-/// when none is seated).
+/// of categories; general-admission events are left out (and cost nothing: no connection is
+/// taken and no statement runs when none is seated).
 pub(super) async fn category_seat_counts(
     db: &AnyPool,
+    events: &[Event],
+) -> StoreResult<HashMap<ObjectId, Vec<SeatCounts>>> {
+    if events.iter().all(|event| event.seating.is_none()) {
+        return Ok(HashMap::new());
+    }
+    category_seat_counts_in(&mut *db.acquire().await?, events).await
+}
+
+/// [`category_seat_counts`] on `db`, a connection or a transaction (what the transaction has
+/// written so far is counted).
+pub(super) async fn category_seat_counts_in(
+    db: &mut AnyConnection,
     events: &[Event],
 ) -> StoreResult<HashMap<ObjectId, Vec<SeatCounts>>> {
     let charts: Vec<(ObjectId, &SeatingChart)> = events
@@ -83,7 +99,7 @@ pub(super) async fn category_seat_counts(
                 .bind(*end)
                 .bind(*category);
         }
-        let rows: Vec<(String, i64, String, i64)> = query.fetch_all(db).await?;
+        let rows: Vec<(String, i64, String, i64)> = query.fetch_all(&mut *db).await?;
         for (event, category, status, n) in rows {
             let corrupt = || StoreError::corrupt(format!("seat count {event} {category} {status}"));
             let event = ObjectId::parse(&event).ok_or_else(corrupt)?;

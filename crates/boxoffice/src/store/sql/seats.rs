@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, AnyPool, AssertSqlSafe};
 use super::rows::event_columns;
 use super::{Decision, SqlStore, Tx};
 use crate::domain::notification::NotificationType;
-use crate::domain::seating::{HoldDetails, SeatStatus, SeatingChart};
+use crate::domain::seating::{HoldDetails, SeatCounts, SeatStatus, SeatingChart};
 use crate::domain::{Event, ObjectId, Rejection, Timestamp};
 use crate::store::{EventSeats, StoreError, StoreResult};
 
@@ -257,7 +257,7 @@ impl SqlStore {
         };
         // Under the event's row lock no seat enters or leaves FREE: the statuses read are
         // current, and the conditional write below only confirms them.
-        let statuses = seat_statuses(tx, event_id, chart.seat_count()).await?;
+        let mut statuses = seat_statuses(tx, event_id, chart.seat_count()).await?;
         let wrong: Vec<String> = seats
             .iter()
             .filter(|&&seat| statuses[seat] != from)
@@ -292,9 +292,22 @@ impl SqlStore {
             )));
         };
         // The counts changed: `event.updated` with the event as it now is, in this transaction
-        // (CONTRACT.md, "Notifications": one change, one notification, iff it committed).
-        self.notify_event(tx, NotificationType::EventUpdated, &moved, now)
-            .await?;
+        // (CONTRACT.md, "Notifications": one change, one notification, iff it committed). Its
+        // categories' FREE seats (all the view shows) are the statuses read above with this
+        // move made: under the row lock no seat entered or left FREE meanwhile, so no second
+        // read of every seat.
+        for &seat in &seats {
+            statuses[seat] = to;
+        }
+        let seat_counts = SeatCounts::by_category(&chart, &statuses);
+        self.notify_event(
+            tx,
+            NotificationType::EventUpdated,
+            &moved,
+            Some(seat_counts),
+            now,
+        )
+        .await?;
         Ok(Ok(seats.iter().map(|&seat| chart.label(seat)).collect()))
     }
 }

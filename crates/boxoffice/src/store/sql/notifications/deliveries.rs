@@ -26,6 +26,7 @@ struct DueRow {
     previous_secret: Option<String>,
     previous_secret_until: Option<i64>,
     attempts: i64,
+    attempts_at_queue: i64,
     queued_at: i64,
     #[sqlx(flatten)]
     notification: NotificationRow,
@@ -110,7 +111,7 @@ impl SqlStore {
         lease.execute(&mut *tx).await?;
         let mut details = sqlx::query_as::<_, DueRow>(AssertSqlSafe(format!(
             "SELECT d.id AS delivery_id, d.endpoint_id, e.url, e.secret, e.previous_secret, \
-               e.previous_secret_until, d.attempts, d.queued_at, \
+               e.previous_secret_until, d.attempts, d.attempts_at_queue, d.queued_at, \
                n.id, n.sequence, n.type, n.ordering_key, n.data, n.created_at \
              FROM webhook_deliveries d \
              JOIN webhook_endpoints e ON e.id = d.endpoint_id \
@@ -139,6 +140,7 @@ impl SqlStore {
                     },
                     notification: Notification::try_from(row.notification)?,
                     attempts: row.attempts,
+                    attempts_since_queued: row.attempts - row.attempts_at_queue,
                     queued_at: Timestamp::from_millis(row.queued_at),
                 })
             })
@@ -235,8 +237,9 @@ impl SqlStore {
             .collect()
     }
 
-    /// Queues an endpoint's dead deliveries with a sequence above `after` again, as if new;
-    /// how many.
+    /// Queues an endpoint's dead deliveries with a sequence above `after` again, as if new
+    /// (a new retry window, and the backoff from its first step: `attempts_at_queue`,
+    /// migration 0012), keeping their attempts and the count that numbers them; how many.
     pub(super) async fn requeue_dead(
         &self,
         endpoint: ObjectId,
@@ -256,7 +259,8 @@ impl SqlStore {
             }
             let queued = sqlx::query(
                 "UPDATE webhook_deliveries SET status = 'pending', queued_at = $3, \
-                 next_attempt_at = $3, leased_until = 0, finished_at = NULL \
+                 attempts_at_queue = attempts, next_attempt_at = $3, leased_until = 0, \
+                 finished_at = NULL \
                  WHERE endpoint_id = $1 AND status = 'dead' AND sequence > $2",
             )
             .bind(endpoint.to_string())

@@ -8,8 +8,10 @@ use sqlx::AssertSqlSafe;
 
 use crate::domain::Timestamp;
 use crate::domain::notification::{NewNotification, NotificationType, ShowResource};
+use crate::domain::seating::SeatCounts;
 use crate::domain::{Booking, Event, SeatLock};
 use crate::store::StoreResult;
+use crate::store::sql::seat_counts::category_seat_counts_in;
 use crate::store::sql::{SqlStore, Tx};
 
 /// How many notifications one INSERT writes at most (5 parameters each, well inside both
@@ -57,17 +59,32 @@ impl SqlStore {
         self.show.get().map(|show| show.as_ref())
     }
 
+    /// The event as GET shows it right after the change (CONTRACT.md: `data` is "the resource
+    /// as GET shows it"), a seated event with its categories' seats: `seat_counts` when the
+    /// change knows them from what it wrote or read in `tx` (per category, in the chart's
+    /// order), else counted here, in `tx`, after the change's own writes.
     pub(in crate::store::sql) async fn notify_event(
         &self,
         tx: &mut Tx,
         kind: NotificationType,
         event: &Event,
+        seat_counts: Option<Vec<SeatCounts>>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        match self.shown() {
-            Some(show) => record(tx, &[NewNotification::of_event(show, kind, event, now)]).await,
-            None => Ok(()),
-        }
+        let Some(show) = self.shown() else {
+            return Ok(());
+        };
+        let seat_counts = match seat_counts {
+            Some(known) => Some(known),
+            None if event.seating.is_some() => {
+                category_seat_counts_in(tx, std::slice::from_ref(event))
+                    .await?
+                    .remove(&event.id)
+            }
+            None => None,
+        };
+        let made = NewNotification::of_event(show, kind, event, seat_counts.as_deref(), now);
+        record(tx, &[made]).await
     }
 
     /// One notification per lock, in one statement.
