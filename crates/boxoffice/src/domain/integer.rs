@@ -72,7 +72,7 @@ impl Integer {
 }
 
 /// The refusal of an integer above 64 bits in a field whose rule sets no upper bound of its
-/// own (a price, a notification's sequence): `<field> must be at most 9223372036854775807`,
+/// own (a notification's sequence): `<field> must be at most 9223372036854775807`,
 /// the most boxoffice stores (and what the API description's `int64` says).
 pub fn above_64_bits(field: &str) -> Rejection {
     Rejection::invalid(format!("{field} must be at most {}", i64::MAX))

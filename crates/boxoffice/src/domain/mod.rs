@@ -44,7 +44,7 @@ pub use lock_batch::{
     short_of_seats,
 };
 pub use payment::{LockMove, PaymentForce, REFUND_OUTCOME, Settlement};
-pub use price::{Price, is_currency};
+pub use price::{AmountOverflow, MAX_PRICE, Price, check_price, is_currency, total_amount};
 pub use rejection::Rejection;
 pub use timestamp::{DateError, Timestamp, parse_date, parse_date_bound_up};
 pub use user::{NewUser, Role, User, email_key, legacy_email_key, normalize_password};

@@ -138,7 +138,7 @@ async fn update_event(
             `availableSeats must be ≤ totalSeats`, `availableSeats must be an integer ≥ 0`, \
             `seatingChart: …` naming the chart's first fault, `totalSeats must equal the seats \
             of the seating chart`, `price and currency must be given together`, `price must be \
-            at most 9223372036854775807`",
+            at most 10000000000000`",
             body = ErrorBody),
     ))]
 async fn create_event(

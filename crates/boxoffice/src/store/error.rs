@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::failover;
-use crate::domain::Rejection;
+use crate::domain::{AmountOverflow, Rejection};
 
 /// Cheap to clone (the causes are shared), so that one failed transaction that answered many
 /// requests at once (a batch of seat holds) can give each of them the same error.
@@ -53,6 +53,14 @@ impl From<sqlx::Error> for StoreError {
             },
             _ => Self::Internal(Arc::new(error)),
         }
+    }
+}
+
+/// An amount beyond 64 bits: not a client's fault (prices are bounded where they enter), so
+/// an internal error, answered 500, with nothing changed.
+impl From<AmountOverflow> for StoreError {
+    fn from(error: AmountOverflow) -> Self {
+        Self::Internal(Arc::new(error))
     }
 }
 

@@ -36,6 +36,7 @@ mod listing;
 mod notification_crash;
 mod notifications;
 mod outage;
+mod price_bounds;
 mod protection;
 mod replica_reads;
 mod search;

@@ -11,6 +11,8 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
+use crate::domain::{AmountOverflow, Price, total_amount};
+
 /// At most this many seats in one chart.
 pub const MAX_SEATS: usize = 100_000;
 /// At most this many categories in one chart.
@@ -128,6 +130,17 @@ impl SeatingChart {
     /// The price of a seat, in minor units of [`Self::currency`].
     pub fn price_of(&self, seat: usize) -> i64 {
         self.category_of(seat).price
+    }
+
+    /// What `seats` (indexes) cost together: the sum of their prices, exactly (CONTRACT.md,
+    /// "Holding seats": a hold's `amount`). Errors: [`AmountOverflow`] beyond 64 bits, which
+    /// a chart's prices (at most [`crate::domain::MAX_PRICE`]) never reach in a hold of at
+    /// most 100 seats.
+    pub fn price_of_seats(&self, seats: &[usize]) -> Result<Price, AmountOverflow> {
+        Ok(Price {
+            amount: total_amount(seats.iter().map(|&seat| self.price_of(seat)))?,
+            currency: self.currency().to_owned(),
+        })
     }
 
     /// A seat's label, `section-row-number` (`stalls-A-7`), unique in its chart.

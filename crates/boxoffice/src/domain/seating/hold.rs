@@ -46,8 +46,6 @@ pub struct HeldSeats {
     pub labels: Vec<String>,
     /// For best available: whether the seats are one block (rules 1 and 2).
     pub next_to_each_other: Option<bool>,
-    /// The sum of the seats' prices.
-    pub price: Price,
 }
 
 impl SeatSelection {
@@ -164,10 +162,6 @@ impl SeatPlan<'_> {
         self.set(&seats, SeatStatus::Held);
         Ok(HeldSeats {
             labels: seats.iter().map(|&s| chart.label(s)).collect(),
-            price: Price {
-                amount: seats.iter().map(|&s| chart.price_of(s)).sum(),
-                currency: chart.currency().to_owned(),
-            },
             seats,
             next_to_each_other,
         })
@@ -203,11 +197,11 @@ mod tests {
         let held = plan.hold(&named(&["stalls-B-1", "stalls-A-2"]), 2).unwrap();
         assert_eq!(held.labels, ["stalls-A-2", "stalls-B-1"]);
         assert_eq!(
-            held.price,
-            Price {
+            chart.price_of_seats(&held.seats),
+            Ok(Price {
                 amount: 13800,
                 currency: "EUR".into()
-            }
+            })
         );
         assert_eq!(held.next_to_each_other, None);
         let refused = plan.hold(&named(&["stalls-B-2", "stalls-B-1", "stalls-A-2"]), 3);
@@ -238,7 +232,7 @@ mod tests {
         let held = plan.hold(&back, 2).unwrap();
         assert_eq!(held.labels, ["stalls-B-3", "stalls-B-4"]);
         assert_eq!(held.next_to_each_other, Some(true));
-        assert_eq!(held.price.amount, 9800);
+        assert_eq!(chart.price_of_seats(&held.seats).unwrap().amount, 9800);
         let held = plan.hold(&SeatSelection::Count, 2).unwrap();
         assert_eq!(held.labels, ["stalls-A-3", "stalls-A-4"]);
         assert_eq!(

@@ -11,17 +11,39 @@ use super::chart::{
     Section,
 };
 use super::keys::{check_key, fault};
-use crate::domain::{Integer, Rejection, above_64_bits};
+use crate::domain::{Integer, Rejection, check_price};
+
+/// How far a category's price may go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Prices {
+    /// A request's: at most [`crate::domain::MAX_PRICE`].
+    Bounded,
+    /// A stored chart's: any 64-bit price ≥ 0, as charts were accepted before the bound.
+    AsStored,
+}
 
 impl SeatingChart {
     /// Reads a chart as `POST /api/events` gives it in `seatingChart`. Unknown fields are
     /// ignored. Errors: 400 (`Rejection::Invalid`) naming the first fault in document order,
-    /// e.g. `seatingChart: row stalls-B repeats seat 4`.
+    /// e.g. `seatingChart: row stalls-B repeats seat 4`, or `seatingChart: category front
+    /// price must be at most 10000000000000` ([`crate::domain::MAX_PRICE`]).
     pub fn parse(value: &Value) -> Result<Self, Rejection> {
+        Self::parse_with(value, Prices::Bounded)
+    }
+
+    /// Reads a chart as the database keeps it ([`Self::to_json`]): the rules of
+    /// [`Self::parse`] but the price bound, so that an event created before the bound, with a
+    /// price above it, can still be read (its holds' amounts stay checked: a sum beyond 64
+    /// bits is an internal error, never a wrong amount).
+    pub fn parse_stored(value: &Value) -> Result<Self, Rejection> {
+        Self::parse_with(value, Prices::AsStored)
+    }
+
+    fn parse_with(value: &Value, prices: Prices) -> Result<Self, Rejection> {
         let object = value
             .as_object()
             .ok_or_else(|| fault("must be an object"))?;
-        let categories = parse_categories(object.get("categories"))?;
+        let categories = parse_categories(object.get("categories"), prices)?;
         let mut chart = Self {
             categories,
             sections: Vec::new(),
@@ -40,7 +62,7 @@ impl SeatingChart {
     }
 }
 
-fn parse_categories(value: Option<&Value>) -> Result<Vec<Category>, Rejection> {
+fn parse_categories(value: Option<&Value>, prices: Prices) -> Result<Vec<Category>, Rejection> {
     let list = match value {
         Some(Value::Array(list)) if !list.is_empty() => list,
         _ => return Err(fault("categories must be a non-empty list")),
@@ -65,9 +87,8 @@ fn parse_categories(value: Option<&Value>) -> Result<Vec<Category>, Rejection> {
             _ => None,
         };
         let price = match price {
-            Some(Integer::Within(price)) if price >= 0 => price,
-            Some(Integer::Above) => return Err(fault(above_64_bits(&format!("{what} price")))),
-            _ => return Err(fault(format!("{what} price must be an integer ≥ 0"))),
+            Some(Integer::Within(price)) if price >= 0 && prices == Prices::AsStored => price,
+            price => check_price(&format!("{what} price"), price).map_err(fault)?,
         };
         let currency = match object.get("currency") {
             Some(Value::String(c)) if crate::domain::is_currency(c) => c.clone(),

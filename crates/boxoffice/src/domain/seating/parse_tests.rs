@@ -93,7 +93,15 @@ fn each_fault_is_named() {
         ),
         (
             Box::new(|v| v["categories"][0]["price"] = json!(1e30)),
-            "seatingChart: category front price must be at most 9223372036854775807",
+            "seatingChart: category front price must be at most 10000000000000",
+        ),
+        (
+            Box::new(|v| v["categories"][0]["price"] = json!(10_000_000_000_001_i64)),
+            "seatingChart: category front price must be at most 10000000000000",
+        ),
+        (
+            Box::new(|v| v["categories"][1]["price"] = json!(i64::MAX)),
+            "seatingChart: category back price must be at most 10000000000000",
         ),
         (
             Box::new(|v| v["categories"][0]["price"] = json!(-1e30)),
@@ -180,6 +188,46 @@ fn limits_of_a_chart() {
     let mut chart = example();
     chart["sections"][0]["rows"] = json!(rows);
     assert_eq!(SeatingChart::parse(&chart).unwrap().seat_count(), 99_990);
+}
+
+#[test]
+fn prices_up_to_the_bound_and_stored_charts_as_kept() {
+    let mut chart = example();
+    chart["categories"][0]["price"] = json!(crate::domain::MAX_PRICE);
+    chart["categories"][1]["price"] = json!(0);
+    let parsed = SeatingChart::parse(&chart).unwrap();
+    assert_eq!(parsed.price_of(0), 10_000_000_000_000);
+    // A hundred seats at the bound: exact.
+    let seats: Vec<usize> = (0..24)
+        .chain(0..24)
+        .chain(0..24)
+        .chain(0..24)
+        .chain(0..4)
+        .collect();
+    assert_eq!(seats.len(), 100);
+    assert_eq!(
+        parsed.price_of_seats(&seats).map(|p| p.amount),
+        Ok(1_000_000_000_000_000)
+    );
+    // A chart stored before the bound is read as kept; its sums stay checked.
+    chart["categories"][0]["price"] = json!(i64::MAX);
+    assert!(SeatingChart::parse(&chart).is_err());
+    let stored = SeatingChart::parse_stored(&chart).unwrap();
+    assert_eq!(stored.price_of(0), i64::MAX);
+    assert_eq!(
+        stored.price_of_seats(&[0, 24]).map(|p| p.amount),
+        Ok(i64::MAX)
+    );
+    assert_eq!(
+        stored.price_of_seats(&[0, 1]),
+        Err(crate::domain::AmountOverflow)
+    );
+    // Every other rule holds for a stored chart too.
+    chart["categories"][0]["price"] = json!(-1);
+    assert_eq!(
+        SeatingChart::parse_stored(&chart).unwrap_err().to_string(),
+        "seatingChart: category front price must be an integer ≥ 0"
+    );
 }
 
 #[test]

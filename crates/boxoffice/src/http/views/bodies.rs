@@ -49,8 +49,9 @@ pub struct NewEventBody {
     available_seats: Option<i64>,
     /// A seated event's chart (CONTRACT.md, "Reserved seating"); at most 100,000 seats.
     seating_chart: Option<SeatingChartBody>,
-    /// General admission only: the price of every seat, in minor units (with `currency`).
-    #[schema(minimum = 0)]
+    /// General admission only: the price of every seat, in minor units (with `currency`),
+    /// at most 10,000,000,000,000 (`price must be at most 10000000000000`).
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_i64)]
     price: Option<i64>,
     /// Three capital letters (with `price`).
     #[schema(pattern = "^[A-Z]{3}$")]
@@ -70,8 +71,8 @@ pub struct CategoryBody {
     key: String,
     /// Defaults to the key.
     name: Option<String>,
-    /// Minor units.
-    #[schema(minimum = 0)]
+    /// Minor units, at most 10,000,000,000,000.
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_i64)]
     price: i64,
     #[schema(pattern = "^[A-Z]{3}$")]
     currency: String,

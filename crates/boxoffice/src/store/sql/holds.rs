@@ -18,8 +18,8 @@ use super::{Decision, SqlStore, Tx};
 use crate::domain::notification::NotificationType;
 use crate::domain::seating::HoldDetails;
 use crate::domain::{
-    Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId, SeatLock, Timestamp,
-    decide_lock_batch, granted_seats, short_of_seats,
+    AmountOverflow, Event, LockBatchFacts, LockRequest, LockStatus, LockVerdict, ObjectId,
+    SeatLock, Timestamp, decide_lock_batch, granted_seats, short_of_seats,
 };
 use crate::store::{LockBatch, LockOutcome, StoreError, StoreResult};
 
@@ -152,17 +152,6 @@ impl SqlStore {
             // Seated batches always look their keys up: a replay names its seats.
             return self.lock_seated_batch_in(tx, requests, facts, now).await;
         }
-        // General admission: a hold's details are its price, if the event has one.
-        let details: Vec<HoldDetails> = requests
-            .iter()
-            .map(|request| HoldDetails {
-                price: event
-                    .as_ref()
-                    .and_then(|event| event.price.as_ref())
-                    .map(|price| price.times(request.seats)),
-                ..HoldDetails::default()
-            })
-            .collect();
         // First as if seats were plenty. The counter just read is only a hint (PostgreSQL may
         // change it before the UPDATE below): when it shows enough, one conditional statement
         // tries to take every seat at once, and the database decides.
@@ -189,6 +178,21 @@ impl SqlStore {
                 .decide_on_locked_counter(tx, requests, &facts, now)
                 .await?;
         }
+        // General admission: a granted hold's details are its price, if the event has one.
+        // An amount beyond 64 bits fails the batch as an internal error (its requests are
+        // then run alone, so it fails only itself): prices within MAX_PRICE never get there.
+        let price = event.as_ref().and_then(|event| event.price.as_ref());
+        let details: Vec<HoldDetails> = requests
+            .iter()
+            .zip(&verdicts)
+            .map(|(request, verdict)| match (price, verdict) {
+                (Some(price), LockVerdict::Grant) => Ok(HoldDetails {
+                    price: Some(price.times(request.seats)?),
+                    ..HoldDetails::default()
+                }),
+                _ => Ok(HoldDetails::default()),
+            })
+            .collect::<Result<_, AmountOverflow>>()?;
         let answers = match insert_locks(tx, sql, requests, &verdicts, facts.stored, &details).await
         {
             Err(StoreError::Conflict(cause)) => {

@@ -12,8 +12,8 @@ use super::{Decision, SqlStore, Tx};
 use crate::domain::notification::NotificationType;
 use crate::domain::seating::{HeldSeats, HoldDetails, SeatPlan, SeatingChart};
 use crate::domain::{
-    Event, LockBatchFacts, LockRequest, LockVerdict, ObjectId, Timestamp, decide_lock_batch_with,
-    granted_seats, short_of_seats,
+    AmountOverflow, Event, LockBatchFacts, LockRequest, LockVerdict, ObjectId, Timestamp,
+    decide_lock_batch_with, granted_seats, short_of_seats,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -61,19 +61,21 @@ impl SqlStore {
         if taking > 0 && !take_seats(tx, event_id, taking, now).await? {
             return Err(StoreError::Conflict(None));
         }
+        // An amount beyond 64 bits fails the batch as an internal error (its requests are
+        // then run alone): prices within MAX_PRICE never get there.
         let details: Vec<HoldDetails> = requests
             .iter()
             .zip(&held)
             .map(|(request, held)| match held {
-                Some(held) => HoldDetails {
+                Some(held) => Ok(HoldDetails {
                     seat_labels: Some(held.labels.clone()),
                     seat_request: request.selection.canonical(),
                     next_to_each_other: held.next_to_each_other,
-                    price: Some(held.price.clone()),
-                },
-                None => HoldDetails::default(),
+                    price: Some(chart.price_of_seats(&held.seats)?),
+                }),
+                None => Ok(HoldDetails::default()),
             })
-            .collect();
+            .collect::<Result<_, AmountOverflow>>()?;
         let answers = insert_locks(
             tx,
             &self.sql.batch,

@@ -180,8 +180,9 @@ fn chart(row: &AnyRow) -> sqlx::Result<Option<Arc<SeatingChart>>> {
     }
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| corrupt(format!("seating_chart: {e}")))?;
-    let chart =
-        Arc::new(SeatingChart::parse(&value).map_err(|e| corrupt(format!("seating_chart: {e}")))?);
+    let chart = Arc::new(
+        SeatingChart::parse_stored(&value).map_err(|e| corrupt(format!("seating_chart: {e}")))?,
+    );
     let mut charts = charts.lock().unwrap_or_else(PoisonError::into_inner);
     // Bounded: a process that reads very many seated events parses some again.
     if charts.len() >= 1024 {
