@@ -6,8 +6,8 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::harness::{Reply, TestApp, fresh_database};
-use crate::process::run;
+use crate::harness::{Reply, TestApp};
+use crate::process::import_events;
 
 async fn events_stored(app: &TestApp) -> String {
     app.sql_text("SELECT CAST(COUNT(*) AS TEXT) FROM events")
@@ -105,7 +105,6 @@ backend_tests! {
     }
 
     async fn the_importer_refuses_an_event_above_the_bound(backend: Backend) {
-        let export = tempfile::tempdir().unwrap();
         let event = |id: &str, seats: i64| {
             format!(
                 "{{\"_id\":{{\"$oid\":\"{id}\"}},\"name\":\"Big\",\
@@ -115,14 +114,7 @@ backend_tests! {
         };
         let events = event("65b6f1a2c3d4e5f600000010", 1_000_000)
             + &event("65b6f1a2c3d4e5f600000011", 1_000_001);
-        std::fs::write(export.path().join("events.json"), events).unwrap();
-        for empty in ["users.json", "seatlocks.json", "bookings.json"] {
-            std::fs::write(export.path().join(empty), "").unwrap();
-        }
-        let (url, _dir) = fresh_database(backend).await;
-        let (status, out) =
-            run(&url, &["import-mongo", export.path().to_str().unwrap()], &[]).await;
-        assert!(status.success(), "{out}");
+        let (_url, _dir, out) = import_events(backend, &events).await;
         assert!(out.contains("imported 1, skipped 0 (already there), repaired 0, refused 1"), "{out}");
         assert!(out.contains("totalSeats 1000001 is more than 1000000"), "{out}");
     }

@@ -10,8 +10,8 @@
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::harness::{Reply, TestApp, fresh_database};
-use crate::process::{ServerProcess, run};
+use crate::harness::{Reply, TestApp};
+use crate::process::{ServerProcess, import_events};
 
 /// The most a price may be, in minor units.
 const MAX_PRICE: i64 = 10_000_000_000_000;
@@ -182,21 +182,13 @@ backend_tests! {
     }
 
     async fn the_importer_takes_no_price(backend: Backend) {
-        let export = tempfile::tempdir().unwrap();
         let events = format!(
             "{{\"_id\":{{\"$oid\":\"65b6f1a2c3d4e5f600000010\"}},\"name\":\"Priced\",\
              \"eventDate\":{{\"$date\":\"2099-06-15T10:00:00Z\"}},\"totalSeats\":10,\
              \"availableSeats\":10,\"price\":{},\"currency\":\"EUR\"}}\n",
             i64::MAX
         );
-        std::fs::write(export.path().join("events.json"), events).unwrap();
-        for empty in ["users.json", "seatlocks.json", "bookings.json"] {
-            std::fs::write(export.path().join(empty), "").unwrap();
-        }
-        let (url, _dir) = fresh_database(backend).await;
-        let (status, out) =
-            run(&url, &["import-mongo", export.path().to_str().unwrap()], &[]).await;
-        assert!(status.success(), "{out}");
+        let (url, _dir, out) = import_events(backend, &events).await;
         assert!(out.contains("imported 1, skipped 0 (already there), repaired 0, refused 0"), "{out}");
         let server = ServerProcess::start(backend, &url, &[]).await;
         let app = server.app();

@@ -151,3 +151,23 @@ pub async fn run(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> (Ex
     );
     (output.status, text)
 }
+
+/// Runs `import-mongo` on a fresh database with an export of these events alone (one
+/// document per line; no users, locks or bookings): the database's URL and directory (kept
+/// while it lives), and the command's output, once it has succeeded.
+pub async fn import_events(backend: Backend, events: &str) -> (String, tempfile::TempDir, String) {
+    let export = tempfile::tempdir().unwrap();
+    std::fs::write(export.path().join("events.json"), events).unwrap();
+    for empty in ["users.json", "seatlocks.json", "bookings.json"] {
+        std::fs::write(export.path().join(empty), "").unwrap();
+    }
+    let (url, dir) = crate::harness::fresh_database(backend).await;
+    let (status, out) = run(
+        &url,
+        &["import-mongo", export.path().to_str().unwrap()],
+        &[],
+    )
+    .await;
+    assert!(status.success(), "{out}");
+    (url, dir, out)
+}
