@@ -114,6 +114,11 @@ impl ServerProcess {
         TestApp::attach(self.base.clone(), self.database_url.clone(), self.backend)
     }
 
+    /// Whether the process has not exited (yet).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
