@@ -157,8 +157,9 @@ fn sqlite_pool(max_connections: u32, settings: &PoolSettings, read_only: bool) -
                     // The writer checkpoints only as a backstop; a background task does it
                     // (checkpoint.rs says why).
                     let backstop = format!(
-                        "PRAGMA wal_autocheckpoint = {};",
-                        super::checkpoint::WRITER_BACKSTOP_PAGES
+                        "PRAGMA wal_autocheckpoint = {}; PRAGMA journal_size_limit = {};",
+                        super::checkpoint::WRITER_BACKSTOP_PAGES,
+                        super::checkpoint::WAL_FILE_LIMIT_BYTES,
                     );
                     conn.execute(sqlx::raw_sql(AssertSqlSafe(backstop))).await?;
                 }
