@@ -38,6 +38,7 @@ use std::time::Duration;
 use sqlx::AssertSqlSafe;
 use tokio::sync::watch;
 
+use super::dialect::BUSY_TIMEOUT_MS;
 use super::{Dialect, SqlStore};
 
 /// How often the background task checkpoints (measured best among 20, 50, 250 and 1,000 ms
@@ -85,7 +86,7 @@ impl SqlStore {
             match self.checkpoint_wal(TRUNCATE_AFTER_PAGES).await {
                 // Said once per run of failures, not twenty times a second.
                 Err(error) if !failing => {
-                    tracing::warn!(%error, "WAL checkpoint failed; trying again every 50 ms");
+                    tracing::warn!(%error, every = ?INTERVAL, "WAL checkpoint failed; trying again");
                     failing = true;
                 }
                 Err(_) => {}
@@ -119,7 +120,8 @@ impl SqlStore {
                 sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
                     .fetch_one(&mut *connection)
                     .await;
-            sqlx::raw_sql("PRAGMA busy_timeout = 5000;")
+            let usual = format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};");
+            sqlx::raw_sql(AssertSqlSafe(usual))
                 .execute(&mut *connection)
                 .await?;
             // `busy` is 1 when readers or a writer kept it from finishing in time.

@@ -136,6 +136,10 @@ impl Dialect {
     }
 }
 
+/// How long a SQLite connection waits for a lock another connection holds (`busy_timeout`),
+/// in milliseconds; `checkpoint.rs` lowers it for one statement and puts this back.
+pub const BUSY_TIMEOUT_MS: u32 = 5000;
+
 fn sqlite_pool(max_connections: u32, settings: &PoolSettings, read_only: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
@@ -145,10 +149,10 @@ fn sqlite_pool(max_connections: u32, settings: &PoolSettings, read_only: bool) -
                 // WAL lets readers go on while the writer writes; NORMAL syncs at checkpoints,
                 // which in WAL mode never corrupts the file and loses no committed transaction
                 // on a process crash (only, at worst, the last ones on a power cut).
-                conn.execute(sqlx::raw_sql(
+                conn.execute(sqlx::raw_sql(AssertSqlSafe(format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                ))
+                     PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;"
+                ))))
                 .await?;
                 if read_only {
                     conn.execute(sqlx::raw_sql("PRAGMA query_only = ON;"))
